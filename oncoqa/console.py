@@ -1,0 +1,166 @@
+"""Terminal rendering for the CLI commands: progress bars, summaries, tables."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from oncoqa.settings import Settings
+
+
+def _console() -> Console:
+    return Console(stderr=True)
+
+
+def prepare_models(settings: Settings, *, force: bool, skip_llm: bool) -> None:
+    from oncoqa import models
+
+    console = _console()
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    e5 = models.build_e5(settings.models_dir / "multilingual-e5-small", force=force)
+    console.print(f"embedding model ready: {e5}")
+    if not skip_llm:
+        with _bar("assembling LLM (bytes)") as (bar, task):
+            gguf = models.assemble_gguf(
+                settings.gguf_path,
+                force=force,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        console.print(f"local LLM ready: {gguf}")
+    console.print(f"done in {time.perf_counter() - started:.1f}s")
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    progress = Progress(
+        TextColumn(label), BarColumn(), TimeElapsedColumn(), console=_console(), transient=True
+    )
+    with progress:
+        yield progress, progress.add_task(label, total=None)
+
+
+def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) -> None:
+    from ingest.pipeline import ingest
+    from oncoqa.wiring import build_embeddings
+
+    embeddings = build_embeddings(settings)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=_console(), transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    def notify(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            label = "reading documents" if stage == "read" else "embedding chunks"
+            tasks[stage] = progress.add_task(label, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with progress:
+        report = ingest(settings, embeddings, corpus_dir, rebuild=rebuild, progress=notify)
+
+    out = Console()
+    table = Table(title="Ingest summary", show_lines=False)
+    for column in ("document", "status", "chunks", "boilerplate removed"):
+        table.add_column(column)
+    for doc in report.documents:
+        removed = ", ".join(f"{kind} x{count}" for kind, count in doc.removed) or "-"
+        table.add_row(doc.source, doc.status, str(doc.chunks), removed)
+    for skipped in report.skipped:
+        table.add_row(skipped.source, "[yellow]skipped[/]", "-", skipped.reason)
+    for source in report.documents_removed:
+        table.add_row(source, "[red]removed[/]", "-", "file no longer in the corpus")
+    out.print(table)
+    out.print(
+        f"documents read: {len(report.documents)}, skipped: {len(report.skipped)}, "
+        f"removed: {len(report.documents_removed)}\n"
+        f"chunks added: {report.chunks_added}, unchanged: {report.chunks_unchanged}, "
+        f"removed: {report.chunks_removed}; embedded: {report.embedded}\n"
+        f"{report.seconds:.1f}s, {report.chunks_per_second:.1f} chunks/s"
+    )
+
+
+def show_status(settings: Settings, *, as_json: bool) -> None:
+    from oncoqa.wiring import index_status
+
+    status = index_status(settings)
+    if as_json:
+        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+        return
+    out = Console()
+    out.print(f"index: {status['location']}")
+    out.print(f"documents: {status['documents']}, chunks: {status['chunks']}")
+    table = Table()
+    for column in ("document", "title", "languages", "chunks"):
+        table.add_column(column)
+    for doc in status["sources"]:
+        table.add_row(doc["source"], doc["title"], ",".join(doc["languages"]), str(doc["chunks"]))
+    out.print(table)
+
+
+def render_answer(answer: Any) -> str:
+    """Plain-text rendering of an Answer for the terminal."""
+    lines = [answer.text, ""]
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+        if c.quote:
+            lines.append(f"    \"{c.quote}\"")
+    lines += ["", answer.notice]
+    return "\n".join(lines).strip()
+
+
+def ask(settings: Settings, question: str, *, as_json: bool) -> None:
+    from oncoqa.wiring import build_answerer
+
+    answer = build_answerer(settings).answer(question)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_answer(answer))
+
+
+def chat(settings: Settings) -> None:
+    from oncoqa.errors import BadQuestionError
+    from oncoqa.wiring import build_answerer
+    from qa.types import Answer, Turn
+
+    answerer = build_answerer(settings)
+    history: list[Turn] = []
+    click.echo("OncoQA chat. Ask in English or Chinese; an empty line quits.")
+    while True:
+        try:
+            question = click.prompt("you", default="", show_default=False)
+        except (EOFError, click.Abort):
+            break
+        if not question.strip():
+            break
+        try:
+            final = None
+            for event in answerer.stream(question, history):
+                if isinstance(event, Answer):
+                    final = event
+                else:
+                    click.echo(event, nl=False)
+            assert final is not None
+        except BadQuestionError as exc:
+            click.echo(exc.message)
+            continue
+        click.echo("\n\n" + render_answer(final) + "\n")
+        history.append(Turn(question, final.text))

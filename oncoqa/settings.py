@@ -1,0 +1,118 @@
+"""The one typed settings object: every knob, its default and its env var (prefix ONCOQA_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_E5 = "multilingual-e5-small"
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["sentence-transformers", "hash"] = Field(
+        "sentence-transformers",
+        description="'sentence-transformers' runs a real model; 'hash' is a tiny deterministic "
+        "character-bigram embedder for tests and model-free demos.",
+    )
+    model: str = Field(
+        DEFAULT_E5,
+        description="Sentence-transformers model: the bundled multilingual-e5-small (built by "
+        "`oncoqa prepare`), a local folder, or a hub name (needs network).",
+    )
+    query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
+    passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    batch_size: int = Field(32, ge=1, description="Passages embedded per model call.")
+    threads: int = Field(2, ge=1, description="CPU threads for torch.")
+
+
+class ChunkSettings(BaseModel):
+    max_tokens: int = Field(
+        220, ge=32, le=480, description="Chunk size in tiktoken tokens (e5 window is 512)."
+    )
+    overlap_tokens: int = Field(40, ge=0, description="Tokens repeated between adjacent chunks.")
+
+
+class StoreSettings(BaseModel):
+    host: str | None = Field(
+        None, description="Chroma server host; when set, HttpClient is used (server mode)."
+    )
+    port: int = Field(8000, description="Chroma server port.")
+    collection: str = Field("oncoqa", description="Chroma collection holding the chunks.")
+    batch_size: int = Field(256, ge=1, description="Chunks written per Chroma call.")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(4, ge=1, le=20, description="Passages handed to the answer step.")
+    fetch_k: int = Field(20, ge=1, description="Candidates taken from each retriever before fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of dense ranks in the fusion.")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in the fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    glossary: bool = Field(True, description="Expand Chinese questions with English glossary terms.")
+    translate: bool = Field(
+        False, description="Also translate non-English questions to English with the LLM."
+    )
+    min_score: float = Field(
+        0.80, description="Evidence gate: best dense cosine below this and no keyword match refuses."
+    )
+
+
+class LLMSettings(BaseModel):
+    backend: Literal["local", "openai", "extractive"] = Field(
+        "local", description="Answer generator: bundled GGUF, OpenAI-compatible server, or none."
+    )
+    model_path: Path | None = Field(
+        None, description="GGUF file for the local backend (default: the assembled Qwen2.5 model)."
+    )
+    n_ctx: int = Field(4096, description="Context window of the local model.")
+    threads: int = Field(2, ge=1, description="CPU threads for llama.cpp.")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible base URL.")
+    model: str = Field("qwen2.5-1.5b-instruct", description="Model name sent to the server.")
+    api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    timeout: float = Field(120.0, description="Seconds to wait for the server.")
+    temperature: float = Field(0.1, ge=0, le=2)
+    max_tokens: int = Field(320, ge=16, description="Most tokens generated per answer.")
+    context_tokens: int = Field(900, ge=100, description="Token budget for retrieved passages.")
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(7860, description="Port of the app.")
+    share: bool = Field(False, description="Create a public Gradio share link (off by default).")
+    concurrency: int = Field(2, ge=1, description="Answers generated at once.")
+    max_queue: int = Field(32, ge=1, description="Requests allowed to wait in the queue.")
+
+
+class Settings(BaseSettings):
+    """OncoQA settings. Env vars: ONCOQA_<FIELD>, nested with '__' (ONCOQA_LLM__BACKEND)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ONCOQA_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path(".data"), description="Index, models and feedback live here.")
+    corpus_dir: Path = Field(Path("corpus"), description="Source documents to ingest.")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunk: ChunkSettings = ChunkSettings()
+    store: StoreSettings = StoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    ui: UISettings = UISettings()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    @property
+    def gguf_path(self) -> Path:
+        return self.llm.model_path or self.models_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"

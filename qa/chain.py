@@ -1,0 +1,206 @@
+"""The answer chain: question -> safety -> retrieval -> evidence gate -> generation -> checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from ingest.text import script_of
+from oncoqa.settings import Settings
+from qa import extractive, glossary, prompts, safety
+from qa.bm25 import tokenize
+from qa.citations import format_context, strip_invalid
+from qa.gate import Evidence, assess_evidence
+from qa.llm import backend_errors, describe_failure
+from qa.question import check_question, language_of, standalone_question
+from qa.retriever import HybridRetriever
+from qa.support import check_answer
+from qa.types import Answer, Citation, Lang, Passage, Timings, Turn
+
+# The model's own "not covered" phrasing (we instruct it to use exactly this in prompts.SYSTEM).
+_MODEL_DECLINES = ("do not cover", "don't cover", "没有涉及", "无法回答")
+
+
+@dataclass(frozen=True)
+class _Draft:
+    body: str
+    citations: tuple[Citation, ...]
+    backend: str
+
+
+class Answerer:
+    """Answers questions from the index. One instance serves many conversations."""
+
+    def __init__(self, retriever: HybridRetriever, llm: BaseChatModel | None,
+                 settings: Settings) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.settings = settings
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Yields text deltas as they are generated, then the checked final Answer (whose text
+        replaces the deltas: unsupported sentences may have been removed)."""
+        started = time.perf_counter()
+        text = check_question(question)
+        lang = language_of(text)
+        risk = safety.assess(text)
+        standalone = standalone_question(text, history, self.llm, lang)
+        passages = self.retriever.search(standalone)
+        retrieval_ms = (time.perf_counter() - started) * 1000
+        evidence = self._evidence(standalone, passages)
+        preface = self._preface(risk, lang)
+        base = Answer(text="", language=lang, retrieved=tuple(passages),
+                      notice=prompts.DISCLAIMER(lang), standalone_question=standalone)
+
+        def elapsed() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        if not evidence.covered:
+            yield self._refusal(base, preface, risk, evidence, passages, lang,
+                                Timings(retrieval_ms, elapsed(), elapsed()))
+            return
+        if preface:
+            yield preface + "\n\n"
+        first_token = 0.0
+        draft: _Draft | None = None
+        if self.llm is not None:
+            pieces: list[str] = []
+            try:
+                for delta in self._generate(standalone, passages, lang, risk):
+                    first_token = first_token or elapsed()
+                    pieces.append(delta)
+                    yield delta
+                draft = self._check("".join(pieces), passages, lang)
+            except backend_errors() as exc:
+                note = prompts.LLM_UNAVAILABLE(lang, detail=describe_failure(exc).message)
+                draft = self._extractive(standalone, passages, lang, note=note)
+        if draft is None:
+            draft = self._extractive(standalone, passages, lang)
+        if draft.body == "":  # the model read the passages and found no answer
+            yield self._refusal(base, preface, risk, evidence, passages, lang,
+                                Timings(retrieval_ms, first_token or elapsed(), elapsed()))
+            return
+        body = f"{preface}\n\n{draft.body}" if preface else draft.body
+        yield replace(
+            base, text=body, kind="safety" if risk.is_urgent else "answer",
+            citations=draft.citations, backend=draft.backend,
+            timings=Timings(retrieval_ms, first_token or elapsed(), elapsed()),
+        )
+
+    def _evidence(self, question: str, passages: Sequence[Passage]) -> Evidence:
+        view = self.retriever.view()
+        variants = [tokenize(v) for v in self.retriever.query_variants(question)]
+        return assess_evidence(
+            variants, passages, idf=view.bm25.idf, min_dense=self.settings.retrieval.min_score
+        )
+
+    @staticmethod
+    def _preface(risk: safety.Assessment, lang: Lang) -> str:
+        parts = []
+        if risk.is_urgent:
+            parts.append(prompts.URGENT(lang))
+        if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
+            parts.append(prompts.PERSONAL_MEDICATION(lang))
+            parts.append(prompts.GENERAL_INFO_HEADER(lang))
+        return "\n\n".join(parts)
+
+    def _refusal(self, base: Answer, preface: str, risk: safety.Assessment, evidence: Evidence,
+                 passages: Sequence[Passage], lang: Lang, timings: Timings) -> Answer:
+        message = prompts.NOT_COVERED(lang)
+        topics = list(dict.fromkeys(p.title for p in passages[:3]))
+        if topics and evidence.best_dense > 0:
+            message += prompts.NOT_COVERED_CLOSEST(lang, topics="; ".join(topics[:2]))
+        text = f"{preface}\n\n{message}" if preface else message
+        return replace(
+            base, text=text, kind="safety" if risk.is_urgent else "refusal", refused=True,
+            refusal_reason=prompts.REFUSAL_REASON(lang, score=evidence.best_dense)
+            + (f"; missing: {', '.join(evidence.missing)}" if evidence.missing else ""),
+            backend="gate", timings=timings,
+        )
+
+    def _generate(self, question: str, passages: Sequence[Passage], lang: Lang,
+                  risk: safety.Assessment) -> Iterator[str]:
+        assert self.llm is not None
+        context = format_context(self._budgeted(passages))
+        user = prompts.USER(lang, context=context, question=question)
+        if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
+            user += "\n" + prompts.SAFETY_INSTRUCTION(lang)
+        messages = [SystemMessage(content=prompts.SYSTEM(lang)), HumanMessage(content=user)]
+        for chunk in self.llm.stream(messages):
+            if chunk.content:
+                yield str(chunk.content)
+
+    def _budgeted(self, passages: Sequence[Passage]) -> list[Passage]:
+        """Passages trimmed to the token budget; the best-ranked keep the most room."""
+        from ingest.text import count_tokens, truncate_tokens
+
+        budget = self.settings.llm.context_tokens
+        kept = []
+        for passage in passages:
+            room = budget - sum(count_tokens(p.text) for p in kept)
+            if room < 40:
+                break
+            kept.append(replace(passage, text=truncate_tokens(passage.text, room)))
+        return kept
+
+    def _check(self, raw: str, passages: Sequence[Passage], lang: Lang) -> _Draft:
+        """Keep only sentences whose citations support them; fall back to extractive if none."""
+        text = strip_invalid(raw.strip(), len(passages))
+        if any(phrase in text.lower() for phrase in _MODEL_DECLINES) and "[" not in text:
+            return _Draft("", (), "llm")
+        results = check_answer(text, [p.text for p in passages], glossary_terms=glossary.expand)
+        kept = [(sentence, cited, result) for sentence, cited, result in results
+                if cited and result.supported]
+        if not kept or (lang == "zh" and script_of(" ".join(s for s, _, _ in kept)) != "zh"):
+            note = prompts.NO_SUPPORTED_ANSWER_NOTE(lang)
+            return self._extractive("", passages, lang, note=note, terms_from=text)
+        body = " ".join(sentence for sentence, _, _ in kept) if lang == "en" else "".join(
+            sentence for sentence, _, _ in kept)
+        return _Draft(body, _citations(kept, passages), "llm")
+
+    def _extractive(self, question: str, passages: Sequence[Passage], lang: Lang, *,
+                    note: str = "", terms_from: str = "") -> _Draft:
+        view = self.retriever.view()
+        source = question or terms_from
+        terms = [t for v in self.retriever.query_variants(source) for t in tokenize(v)]
+        extracts = extractive.best_sentences(terms, passages, idf=view.bm25.idf)
+        body = prompts.EXTRACTIVE_HEADER(lang) + "\n" + extractive.render(extracts)
+        if note:
+            body = f"{note}\n\n{body}"
+        cited = [(f"{e.sentence} [{e.n}]", (e.n,), None) for e in extracts]
+        return _Draft(body, _citations(cited, passages), "extractive")
+
+
+def _citations(kept: Sequence[tuple[str, tuple[int, ...], object]],
+               passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    by_number: dict[int, list[str]] = {}
+    quotes: dict[int, str] = {}
+    for sentence, cited, result in kept:
+        for n in cited:
+            by_number.setdefault(n, []).append(sentence)
+            best = getattr(result, "best_sentence", "")
+            if best and n not in quotes:
+                quotes[n] = best
+    citations = []
+    for n in sorted(by_number):
+        p = passages[n - 1]
+        quote = quotes.get(n) or _strip_marker(by_number[n][0])
+        citations.append(Citation(n=n, source=p.source, title=p.title, text=p.text, start=p.start,
+                                  end=p.end, sentences=tuple(by_number[n]), quote=quote))
+    return tuple(citations)
+
+
+def _strip_marker(sentence: str) -> str:
+    return sentence.rsplit(" [", 1)[0]

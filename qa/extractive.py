@@ -1,0 +1,50 @@
+"""Extractive answers: the passage sentences that best match the question, each with its [n]."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ingest.text import split_sentences
+from qa.bm25 import tokenize
+from qa.types import Passage
+
+
+@dataclass(frozen=True)
+class Extract:
+    sentence: str
+    n: int  # 1-based passage number
+    score: float
+
+
+def best_sentences(
+    terms: Sequence[str],
+    passages: Sequence[Passage],
+    *,
+    idf: Callable[[str], float],
+    max_sentences: int = 3,
+    per_passage: int = 2,
+    top_passages: int = 3,
+) -> list[Extract]:
+    """Sentences scored by the rarity-weighted question terms they contain, in passage order."""
+    wanted = set(terms)
+    candidates: list[Extract] = []
+    for n, passage in enumerate(passages[:top_passages], 1):
+        scored = []
+        for sentence in split_sentences(passage.text):
+            tokens = set(tokenize(sentence.text))
+            score = sum(idf(t) for t in tokens & wanted)
+            # Headings and fragments carry little; full sentences explain.
+            if len(tokens) >= 4 and score > 0:
+                scored.append(Extract(sentence.text, n, score / (1 + 0.02 * len(tokens))))
+        scored.sort(key=lambda e: -e.score)
+        candidates.extend(scored[:per_passage])
+    if not candidates:  # nothing matched: fall back to the opening of the best passage
+        first = next(iter(split_sentences(passages[0].text)), None) if passages else None
+        return [Extract(first.text, 1, 0.0)] if first else []
+    chosen = sorted(candidates, key=lambda e: -e.score)[:max_sentences]
+    return sorted(chosen, key=lambda e: (e.n, passages[e.n - 1].text.find(e.sentence)))
+
+
+def render(extracts: Sequence[Extract]) -> str:
+    return " ".join(f"{e.sentence} [{e.n}]" for e in extracts)

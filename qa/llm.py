@@ -1,0 +1,139 @@
+"""Chat models behind LangChain's BaseChatModel: the bundled GGUF via llama.cpp, or OpenAI-compatible."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from oncoqa.errors import LLMUnavailableError, ModelMissingError
+from oncoqa.settings import Settings
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+
+
+class LlamaCppChat(BaseChatModel):
+    """The local GGUF model, loaded lazily once and shared; calls are serialised because one
+    llama.cpp context cannot run two generations at a time."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: Path
+    n_ctx: int = 4096
+    threads: int = 2
+    temperature: float = 0.1
+    max_tokens: int = 320
+    seed: int = 7
+
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    def warm_up(self) -> None:
+        self._load()
+
+    def _load(self) -> Any:
+        if self._llama is None:
+            if not self.model_path.exists():
+                raise ModelMissingError(
+                    f"the local LLM is not prepared ({self.model_path})",
+                    hint="run `make models` or `oncoqa prepare`, or set ONCOQA_LLM__BACKEND",
+                )
+            from llama_cpp import Llama
+
+            self._llama = Llama(
+                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
+                n_batch=256, seed=self.seed, verbose=False,
+            )
+        return self._llama
+
+    def _payload(self, messages: list[BaseMessage], stop: list[str] | None,
+                 kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messages": [
+                {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
+            ],
+            "temperature": kwargs.get("temperature", self.temperature),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "stop": stop or [],
+            "seed": self.seed,
+        }
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        llama = self._load()
+        with self._lock:
+            result = llama.create_chat_completion(**self._payload(messages, stop, kwargs))
+        text = result["choices"][0]["message"]["content"] or ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        llama = self._load()
+        with self._lock:
+            for part in llama.create_chat_completion(
+                **self._payload(messages, stop, kwargs), stream=True
+            ):
+                delta = part["choices"][0]["delta"].get("content") or ""
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+
+
+def make_llm(settings: Settings) -> BaseChatModel | None:
+    """The configured generator; None for the extractive backend (no generative model)."""
+    llm = settings.llm
+    match llm.backend:
+        case "local":
+            return LlamaCppChat(
+                model_path=settings.gguf_path, n_ctx=llm.n_ctx, threads=llm.threads,
+                temperature=llm.temperature, max_tokens=llm.max_tokens,
+            )
+        case "openai":
+            from langchain_openai import ChatOpenAI
+
+            return ChatOpenAI(
+                base_url=llm.base_url, api_key=llm.api_key, model=llm.model,  # type: ignore[arg-type]
+                temperature=llm.temperature, max_tokens=llm.max_tokens,  # type: ignore[call-arg]
+                timeout=llm.timeout, max_retries=1,
+            )
+        case "extractive":
+            return None
+    raise ValueError(f"unknown LLM backend {llm.backend!r}; choose local, openai or extractive")
+
+
+def backend_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a generation backend raises when it cannot answer (server down, timeout,
+    model failed to load): callers catch exactly these and fall back to extractive answers."""
+    errors: list[type[BaseException]] = [OSError, RuntimeError, TimeoutError, LLMUnavailableError,
+                                         ModelMissingError]
+    try:
+        import httpx
+        import openai
+
+        errors += [openai.APIError, httpx.HTTPError]
+    except ImportError:  # the openai extra is optional for the local backend
+        pass
+    return tuple(errors)
+
+
+def describe_failure(exc: BaseException) -> LLMUnavailableError:
+    """One message for every way a backend can fail to answer (server down, timeout...)."""
+    return LLMUnavailableError(
+        f"the LLM backend failed: {type(exc).__name__}: {str(exc)[:200]}",
+        hint="check ONCOQA_LLM__BASE_URL / the server, or use ONCOQA_LLM__BACKEND=extractive",
+    )

@@ -1,0 +1,57 @@
+"""Shared fixtures: settings in a temp dir, the seed corpus, fake and real embedders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
+from oncoqa.settings import EmbeddingSettings, LLMSettings, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def models_dir() -> Path:
+    """Where `make models` put the bundled models (the Makefile exports ONCOQA_DATA_DIR)."""
+    return Path(os.environ.get("ONCOQA_DATA_DIR", ROOT / ".data")).resolve() / "models"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+        embedding=EmbeddingSettings(backend="hash"),
+        llm=LLMSettings(backend="extractive"),
+    )
+
+
+@pytest.fixture
+def hash_embeddings() -> HashEmbeddings:
+    return HashEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def e5_embeddings() -> SentenceTransformerEmbeddings:
+    folder = models_dir() / "multilingual-e5-small"
+    if not (folder / "modules.json").exists():
+        pytest.fail(f"real e5 model missing at {folder}: run `make models` first")
+    model = SentenceTransformerEmbeddings(str(folder))
+    model.warm_up()
+    return model

@@ -1,0 +1,64 @@
+"""Server mode: ingest into and query a real `chroma run` on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.embeddings import HashEmbeddings
+from ingest.pipeline import ingest
+from ingest.store import ChunkStore, open_client
+from oncoqa.settings import Settings, StoreSettings
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    port = free_port()
+    chroma = ROOT / ".venv" / "bin" / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("chroma server did not start")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_ingest_and_query_through_a_chroma_server(settings: Settings, chroma_server: int) -> None:
+    server_settings = settings.model_copy(
+        update={"store": StoreSettings(host="127.0.0.1", port=chroma_server)}
+    )
+    report = ingest(server_settings, HashEmbeddings())
+    assert report.chunks_added > 10
+    again = ingest(server_settings, HashEmbeddings())
+    assert again.embedded == 0
+    store = ChunkStore(open_client(server_settings), settings.store.collection, HashEmbeddings())
+    hits = store.similarity_search("nasopharyngeal carcinoma cisplatin paclitaxel", k=3)
+    assert hits and hits[0].metadata["source"] == "002_d0e0c941352d6edd.txt"
+    # nothing was written to the local data dir: the server holds the index
+    assert not (settings.data_dir / "chroma").exists()
