@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Evaluation: gold sets, retrieval and answer metrics, reports."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Question answering: hybrid retrieval, evidence gate, grounded generation, citations."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The Gradio chat app."""
