@@ -96,7 +96,7 @@ def load_file(path: Path, corpus_dir: Path) -> SourceText | Skipped:
         if kind == "pdf":
             text, encoding = _pdf_text(raw), "pdf"
         else:
-            text, encoding = decode_bytes(raw)
+            text, encoding = _decode(raw)
             if kind == "html":
                 text, encoding = html_to_text(normalise_newlines(text)), "html"
     except _Unreadable as exc:
@@ -108,8 +108,8 @@ def load_file(path: Path, corpus_dir: Path) -> SourceText | Skipped:
     return SourceText(source, path, text, encoding, kind, digest)
 
 
-def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Decode raw bytes to (text, encoding name); raises _Unreadable with the skip reason."""
+def _decode(raw: bytes) -> tuple[str, str]:
+    """(text, encoding name) of raw bytes; raises _Unreadable with the skip reason."""
     if raw.startswith(codecs.BOM_UTF8):
         # A BOM declares the encoding, so a stray bad byte is replaced rather than fatal.
         text, encoding = raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"

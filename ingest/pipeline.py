@@ -126,8 +126,8 @@ class _Run:
                 continue
             seen.add(loaded.source)
             entry = manifest.get(loaded.source)
-            title = (entry.title if entry else None) or fallback_title(loaded.text)
-            record, docs, report = self._prepare(loaded, title)
+            record, docs, report = self._prepare(loaded, entry.title if entry else None)
+            title = record.title
             existing = stored.get(loaded.source, {})
             old = records.get(loaded.source)
             if old and old.sha256 == record.sha256 and set(existing) == {d.id for d in docs}:
@@ -156,9 +156,11 @@ class _Run:
         if changed:
             self.registry.bump_version()
 
-    def _prepare(self, loaded: SourceText, title: str) -> tuple[DocRecord, list[Document],
-                                                                DocReport]:
+    def _prepare(self, loaded: SourceText, title: str | None) -> tuple[DocRecord, list[Document],
+                                                                       DocReport]:
         cleaned = clean(loaded.text)
+        # Without a manifest title, the first line of *content* names the document.
+        title = title or fallback_title(cleaned.kept_text())
         chunks = chunk_text(
             loaded.text,
             cleaned.kept,

@@ -220,6 +220,7 @@ def build_e5(out_dir: Path, *, force: bool = False, progress: Progress | None = 
             pass  # a damaged marker just means rebuild
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    old = tmp.with_name(tmp.name + ".old")
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the build is meant to be shared
         hp = _convert_weights(weights, tmp / "model.safetensors", progress)
@@ -230,14 +231,14 @@ def build_e5(out_dir: Path, *, force: bool = False, progress: Progress | None = 
         _write_e5_configs(tmp, hp)
         _write_json(tmp / E5_MARKER, {"key": key, "source": _PROVENANCE})
         # A directory cannot be renamed over a non-empty one: move the old build aside first.
-        old = tmp.with_name(tmp.name + ".old")
         if out_dir.exists():
             out_dir.rename(old)
         tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)  # stale or forced away: never worth keeping
     log.info("built %s", out_dir)
     return out_dir
 

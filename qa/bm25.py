@@ -148,14 +148,14 @@ class BM25Index:
         terms = np.array(term_col, dtype=np.int64)
         order = np.argsort(terms, kind="stable")  # stable keeps each posting list in doc order
         self._docs = np.array(doc_col, dtype=np.int64)[order]
-        tf = np.array(tf_col, dtype=np.float64)[order]
+        tfs = np.array(tf_col, dtype=np.float64)[order]
         self._df = np.bincount(terms, minlength=len(self._vocab))
         self._offsets = np.concatenate(([0], np.cumsum(self._df))).astype(np.int64)
         self._idf = np.log1p((n - self._df + 0.5) / (self._df + 0.5))
         dl = np.array(lengths, dtype=np.float64)
         avgdl = float(dl.mean()) if n else 0.0
         norm = k1 * (1.0 - b + b * (dl / avgdl if avgdl > 0 else dl))
-        self._weights = self._idf[terms[order]] * tf * (k1 + 1.0) / (tf + norm[self._docs])
+        self._weights = self._idf[terms[order]] * tfs * (k1 + 1.0) / (tfs + norm[self._docs])
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -177,11 +177,20 @@ class BM25Index:
         if k <= 0 or not found:
             return []
         spans = [(int(self._offsets[tid]), int(self._offsets[tid + 1])) for _, tid in found]
-        docs = np.concatenate([self._docs[s:e] for s, e in spans])
-        weights = np.concatenate([self._weights[s:e] for s, e in spans])
-        # Summing per document with bincount adds in query-term order: deterministic.
-        candidates, inverse = np.unique(docs, return_inverse=True)
-        scores = np.bincount(inverse, weights=weights, minlength=len(candidates))
+        # Both paths add each document's terms in query-term order, so scores are identical.
+        if sum(e - s for s, e in spans) * 4 > len(self._ids):
+            # Many postings (frequent terms): a dense accumulator beats sorting them.
+            acc = np.zeros(len(self._ids))
+            for s, e in spans:
+                acc[self._docs[s:e]] += self._weights[s:e]  # doc indexes unique per term
+            candidates = np.flatnonzero(acc)
+            scores = acc[candidates]
+        else:
+            docs = np.concatenate([self._docs[s:e] for s, e in spans])
+            weights = np.concatenate([self._weights[s:e] for s, e in spans])
+            candidates, inverse = np.unique(docs, return_inverse=True)
+            sums = np.bincount(inverse, weights=weights, minlength=len(candidates))
+            scores = np.asarray(sums, dtype=np.float64)  # already float64; this informs mypy
 
         pos = np.flatnonzero(scores > 0)
         if len(pos) > k:

@@ -14,7 +14,7 @@ from oncoqa.settings import Settings
 from qa import extractive, glossary, prompts, safety
 from qa.bm25 import tokenize
 from qa.citations import format_context, strip_invalid
-from qa.gate import Evidence, assess_evidence
+from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
 from qa.question import check_question, language_of, standalone_question
 from qa.retriever import HybridRetriever
@@ -59,7 +59,7 @@ class Answerer:
         standalone = standalone_question(text, history, self.llm, lang)
         passages = self.retriever.search(standalone)
         retrieval_ms = (time.perf_counter() - started) * 1000
-        evidence = self._evidence(standalone, passages)
+        evidence = self._evidence(standalone, passages, lang)
         preface = self._preface(risk, lang)
         base = Answer(text="", language=lang, retrieved=tuple(passages),
                       notice=prompts.DISCLAIMER(lang), standalone_question=standalone)
@@ -99,11 +99,11 @@ class Answerer:
             timings=Timings(retrieval_ms, first_token or elapsed(), elapsed()),
         )
 
-    def _evidence(self, question: str, passages: Sequence[Passage]) -> Evidence:
-        view = self.retriever.view()
-        variants = [tokenize(v) for v in self.retriever.query_variants(question)]
+    def _evidence(self, question: str, passages: Sequence[Passage], lang: Lang) -> Evidence:
+        config = self.settings.retrieval
         return assess_evidence(
-            variants, passages, idf=view.bm25.idf, min_dense=self.settings.retrieval.min_score
+            question_concepts(question), passages, idf=self.retriever.view().bm25.idf,
+            min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
 
     @staticmethod

@@ -204,7 +204,9 @@ GLOSSARY: tuple[Entry, ...] = (
     # Time and quantity words patients ask with
     (("剂量", "用量", "减量"), ("dose", "dosage")),
     (("疗程", "周期"), ("cycle", "course of treatment")),
-    (("多久", "多长时间", "多少天"), ("how long", "timing")),
+    (("多久", "多长时间", "多少天"), ("how long", "duration")),
+    (("什么时候", "何时", "时机"), ("when", "timing")),
+    (("停药", "停止", "停用"), ("stop", "discontinue", "discontinuation")),
     (("间隔",), ("interval",)),
     (("周", "星期", "礼拜"), ("week",)),
     (("个月",), ("month",)),
@@ -283,3 +285,19 @@ def translate_terms(question: str) -> str:
         if side == "zh":
             out.update(dict.fromkeys(GLOSSARY[entry][1]))
     return " ".join(out)
+
+
+def concepts(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(matched span, the entry's English forms) for every glossary entry the question names,
+    in either language, in question order. The gate treats each as one concept that any of its
+    English forms satisfies ("chemo" is satisfied by "chemotherapy")."""
+    zh_re, zh_index, en_re, en_group_entry = _compiled()
+    found: list[tuple[int, str, tuple[str, ...]]] = []
+    for m in zh_re.finditer(question):
+        entry = zh_index[m.group()]
+        if entry >= 0:
+            found.append((m.start(), m.group(), tuple(GLOSSARY[entry][1])))
+    for m in en_re.finditer(question):
+        assert m.lastgroup is not None
+        found.append((m.start(), m.group(), tuple(GLOSSARY[en_group_entry[m.lastgroup]][1])))
+    return [(span, forms) for _, span, forms in sorted(found, key=lambda f: f[0])]

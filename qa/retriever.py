@@ -115,6 +115,9 @@ class HybridRetriever(BaseRetriever):
             rankings.append(ranking)
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
+        if self.config.glossary:  # synonyms too: "chemo" should find "chemotherapy"
+            terms += [t for _, forms in glossary.concepts(question) for f in forms
+                      for t in tokenize(f)]
         keyword_hits = view.bm25.search(terms, self.config.fetch_k)
         rankings.append([doc_id for doc_id, _, _ in keyword_hits])
         weights.append(self.config.bm25_weight)

@@ -152,6 +152,12 @@ def test_unstorable_characters_replaced(tmp_path: Path) -> None:
     doc.text.encode("utf-8")  # would raise on a surrogate
 
 
+def test_html_entities_cannot_smuggle_unstorable_characters(tmp_path: Path) -> None:
+    doc = _text(_load(tmp_path, "ent.html", b"<p>a&#xD800;b&#0;c\x0bd</p>"))
+    assert doc.text == "a\ufffdb\ufffdc d"
+    doc.text.encode("utf-8")
+
+
 HTML = """<!DOCTYPE html><html><head><title>Chemo  basics</title>
 <style>p { color: red }</style><script>var tracking = "SECRET_JS";</script></head>
 <body><nav><a href="/">Home</a> | <a href="/c">Contact Us</a></nav>

@@ -1,0 +1,147 @@
+"""One conversation's state, the lazily built answerer, and the turn logic behind the UI and API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from oncoqa.errors import BadQuestionError, OncoQAError
+from oncoqa.settings import Settings
+from qa.question import language_of
+from qa.types import Answer, Turn
+from ui import feedback, render
+from ui.i18n import t
+
+log = logging.getLogger(__name__)
+
+
+class StreamingAnswerer(Protocol):
+    def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]: ...
+
+
+@dataclass(frozen=True)
+class Exchange:
+    question: str
+    answer: Answer
+
+
+@dataclass
+class Session:
+    """Per-browser-tab (or per gradio_client.Client) conversation, kept in a gr.State."""
+
+    history: list[Turn] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)  # what the Chatbot shows
+    exchanges: dict[int, Exchange] = field(default_factory=dict)  # answer message index ->
+    last: Exchange | None = None  # the latest real answer (what API feedback rates)
+
+    def record(self, question: str, answer: Answer, message_index: int | None = None) -> None:
+        exchange = Exchange(question, answer)
+        if message_index is not None:
+            self.exchanges[message_index] = exchange
+        if answer.kind != "error":  # bad input is not part of the conversation
+            self.last = exchange
+            self.history.append(Turn(question=question, answer=answer.text))
+
+    def chatbot(self) -> list[dict[str, str]]:
+        return [dict(m) for m in self.messages]
+
+
+def error_answer(message: str, question: str) -> Answer:
+    return Answer(text=message, language=language_of(question or ""), kind="error",
+                  backend="ui")
+
+
+class Engine:
+    """Builds the answerer on first use (or takes one, for tests) and turns OncoQAErrors into
+    friendly error answers so a failing turn never takes the app down."""
+
+    def __init__(self, settings: Settings, answerer: StreamingAnswerer | None = None) -> None:
+        self.settings = settings
+        self._answerer = answerer
+        self._lock = threading.Lock()
+
+    def answerer(self) -> StreamingAnswerer:
+        with self._lock:
+            if self._answerer is None:
+                from oncoqa.wiring import build_answerer
+
+                log.info("building the answerer (backend %s)", self.settings.llm.backend)
+                self._answerer = build_answerer(self.settings)
+            return self._answerer
+
+    def warm_up(self) -> None:
+        try:
+            self.answerer()
+        except OncoQAError as exc:
+            log.warning("answerer not ready: %s", exc.friendly())
+
+    def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
+        try:
+            yield from self.answerer().stream(question, list(history))
+        except BadQuestionError as exc:
+            yield error_answer(exc.message, question)
+        except OncoQAError as exc:
+            log.warning("turn failed: %s", exc.friendly())
+            yield error_answer(exc.friendly(), question)
+
+
+def respond(engine: Engine, message: str, session: Session,
+            ui_lang: str) -> Iterator[tuple[str, list[dict[str, str]], Session]]:
+    """The chat turn: show the question, stream the draft, then replace it with the final."""
+    question = message or ""
+    session.messages.append({"role": "user", "content": render.question_html(question)})
+    index = len(session.messages)
+    session.messages.append({"role": "assistant", "content": render.streaming_html("", ui_lang)})
+    yield "", session.chatbot(), session
+    draft = ""
+    for event in engine.stream(question, session.history):
+        if isinstance(event, Answer):
+            session.messages[index]["content"] = render.answer_html(event)
+            session.record(question, event, index)
+        else:
+            draft += event
+            session.messages[index]["content"] = render.streaming_html(draft, ui_lang)
+        yield "", session.chatbot(), session
+
+
+def final_answer(engine: Engine, message: str, session: Session) -> Answer:
+    """The API turn: consume the stream, keep the final answer in the session's history."""
+    final = None
+    for event in engine.stream(message or "", session.history):
+        if isinstance(event, Answer):
+            final = event
+    if final is None:  # the chain always ends with an Answer; guard the contract anyway
+        final = error_answer("no answer was produced", message or "")
+    session.record(message or "", final)
+    return final
+
+
+def rate(settings: Settings, exchange: Exchange | None, rating: object, comment: str,
+         ui_lang: str) -> str:
+    """Appends the feedback line for an exchange; returns the message to show the user."""
+    value = feedback.rating_of(rating)
+    if exchange is None or value is None:
+        return t(ui_lang, "feedback_missing")
+    record = feedback.make_record(exchange.question, exchange.answer, value, comment)
+    feedback.append(settings.feedback_file, record)
+    log.info("feedback %s on %r", value, exchange.question[:60])
+    return t(ui_lang, "feedback_thanks")
+
+
+def status_line(settings: Settings, ui_lang: str) -> str:
+    """Backend and index size, or how to build the index when there is none."""
+    from oncoqa.wiring import index_status
+
+    try:
+        status: dict[str, Any] = index_status(settings)
+    except OncoQAError as exc:
+        log.info("no usable index: %s", exc.friendly())
+        return f"**\u26a0 {t(ui_lang, 'no_index')}**"
+    if not status["documents"]:
+        return f"**\u26a0 {t(ui_lang, 'no_index')}**"
+    backend = t(ui_lang, f"backend_{settings.llm.backend}")
+    return t(ui_lang, "status", backend=backend, documents=status["documents"],
+             chunks=status["chunks"])
