@@ -28,8 +28,8 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("dense only", "dense", glossary=False),
-    Variant("BM25 only", "bm25", glossary=False),
+    Variant("dense only", "dense", glossary=True),
+    Variant("BM25 only", "bm25", glossary=True),
     Variant("hybrid, no glossary", "hybrid", glossary=False),
     Variant("hybrid + glossary (default)", "hybrid", glossary=True),
 )
@@ -165,7 +165,7 @@ def print_table(result: AblationResult, console: Any = None) -> None:
     table.add_column("variant")
     names = _slice_names(result)
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(name.partition(":")[2], justify="right")
     for variant, parts in result.runs:
         table.add_row(variant.name, *[
             f"{_value(parts.get(n), 'passage.mrr') or 0:.3f} / "

@@ -151,7 +151,7 @@ class Evidence:
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = Path(corpus_dir)
         self._texts: dict[str, str] = {}
-        self._spans: dict[str, tuple[Span, ...]] = {}
+        self._spans: dict[GoldItem, tuple[Span, ...]] = {}
 
     def text(self, source: str) -> str:
         if source not in self._texts:
@@ -164,15 +164,15 @@ class Evidence:
 
     def spans(self, item: GoldItem) -> tuple[Span, ...]:
         """First occurrence of every quote in every source of the item that contains it."""
-        if item.id not in self._spans:
+        if item not in self._spans:
             found = []
             for n, quote in enumerate(item.evidence):
                 for source in item.sources:
                     at = self.text(source).find(quote)
                     if at >= 0:
                         found.append(Span(source, at, at + len(quote), n))
-            self._spans[item.id] = tuple(found)
-        return self._spans[item.id]
+            self._spans[item] = tuple(found)
+        return self._spans[item]
 
     def check(self, items: Sequence[GoldItem]) -> None:
         """Raise GoldError if a source is missing or a quote is not in any of its item's sources."""

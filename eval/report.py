@@ -66,6 +66,18 @@ def _cell(part: SliceSummary | None, metric: str, baseline: Baseline | None) -> 
     return f"{_fmt(stat.value, digits)}{ci}{_delta(metric, part.name, stat.value, baseline)}"
 
 
+def _short(part: SliceSummary, metric: str) -> str:
+    """Console cell: value ± half the CI width."""
+    stat = part.stats.get(metric)
+    if stat is None or stat.value is None:
+        return "–"
+    if metric.startswith("latency."):
+        return f"{stat.value:.0f} ms"
+    half = f"±{(stat.high - stat.low) / 2:.2f}" if stat.low is not None and stat.high is not None \
+        else ""
+    return f"{stat.value:.3f}{half}"
+
+
 def _metrics(summary: Mapping[str, SliceSummary]) -> list[str]:
     names: list[str] = []
     for part in summary.values():
@@ -142,16 +154,21 @@ def _misses(rows: Sequence[Row]) -> list[str]:
 
 
 def print_summary(summary: Mapping[str, SliceSummary], console: Any = None) -> None:
-    """The headline table on the terminal: all items, per language and per direction."""
+    """Headline tables on the terminal: all items and per language, then per direction."""
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
-    names = [n for n in summary if n == "all" or n.startswith(("language:", "direction:"))]
-    table = Table(title="OncoQA evaluation (95% CI in brackets)")
-    table.add_column("metric")
-    for name in names:
-        table.add_column(f"{name}\nn={summary[name].n}", justify="right")
-    for metric in _metrics(summary):
-        table.add_row(metric, *[_cell(summary[n], metric, None) for n in names])
-    console.print(table)
+    for title, prefixes in (("by language", ("all", "language:")), ("by direction",
+                                                                    ("direction:",))):
+        names = [n for n in summary if n.startswith(prefixes) and not n.endswith("->none")]
+        table = Table(title=f"OncoQA evaluation {title} (95% CI)")
+        table.add_column("metric")
+        for name in names:
+            table.add_column(f"{name.partition(':')[2] or name} (n={summary[name].n})",
+                             justify="right")
+        for metric in _metrics(summary):
+            cells = [_short(summary[n], metric) for n in names]
+            if any(c != "–" for c in cells):
+                table.add_row(metric, *cells)
+        console.print(table)

@@ -121,13 +121,15 @@ class Answerer:
         message = prompts.NOT_COVERED(lang)
         topics = list(dict.fromkeys(p.title for p in passages[:3]))
         if topics and evidence.best_dense > 0:
-            message += prompts.NOT_COVERED_CLOSEST(lang, topics="; ".join(topics[:2]))
+            quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
+                prompts.TOPIC(lang, title=t) for t in topics[:2])
+            message += prompts.NOT_COVERED_CLOSEST(lang, topics=quoted)
         text = f"{preface}\n\n{message}" if preface else message
         return replace(
             base, text=text, kind="safety" if risk.is_urgent else "refusal", refused=True,
             refusal_reason=prompts.REFUSAL_REASON(lang, score=evidence.best_dense)
             + (f"; missing: {', '.join(evidence.missing)}" if evidence.missing else ""),
-            backend="gate", timings=timings,
+            backend="gate", timings=timings, notice=prompts.REFUSAL_NOTICE(lang),
         )
 
     def _generate(self, question: str, passages: Sequence[Passage], lang: Lang,

@@ -29,9 +29,13 @@ def best_sentences(
     """Sentences scored by the rarity-weighted question terms they contain, in passage order."""
     wanted = set(terms)
     candidates: list[Extract] = []
+    seen: set[str] = set()  # overlapping chunks repeat sentences
     for n, passage in enumerate(passages[:top_passages], 1):
         scored = []
         for sentence in split_sentences(passage.text):
+            if sentence.text in seen or not _is_full_sentence(sentence.text):
+                continue
+            seen.add(sentence.text)
             tokens = set(tokenize(sentence.text))
             score = sum(idf(t) for t in tokens & wanted)
             # Headings and fragments carry little; full sentences explain.
@@ -44,6 +48,11 @@ def best_sentences(
         return [Extract(first.text, 1, 0.0)] if first else []
     chosen = sorted(candidates, key=lambda e: -e.score)[:max_sentences]
     return sorted(chosen, key=lambda e: (e.n, passages[e.n - 1].text.find(e.sentence)))
+
+
+def _is_full_sentence(text: str) -> bool:
+    """Headings and list labels carry no explanation: a sentence ends with punctuation."""
+    return text.rstrip("\"'”’)）]").endswith((".", "!", "?", "。", "！", "？", "；", ";"))
 
 
 def render(extracts: Sequence[Extract]) -> str:

@@ -79,8 +79,14 @@ NOT_COVERED = Bilingual(
     zh="我的资料中没有涉及这个问题，因此无法给出可靠的回答。",
 )
 NOT_COVERED_CLOSEST = Bilingual(
-    en=" The closest topics I have are: {topics}. Please ask your care team.",
+    en=" The closest topics I have are {topics}. Please ask your care team.",
     zh="我现有资料中最接近的主题是：{topics}。建议向您的医疗团队咨询。",
+)
+TOPIC = Bilingual(en="\u201c{title}\u201d", zh="《{title}》")
+TOPIC_LIST_SEPARATOR = Bilingual(en="; ", zh="、")
+REFUSAL_NOTICE = Bilingual(
+    en="OncoQA only answers from its documents. For anything else, please ask your care team.",
+    zh="OncoQA 只根据资料回答问题。其他问题请咨询您的医疗团队。",
 )
 REFUSAL_REASON = Bilingual(
     en="no passage in the corpus covers the question (best match {score:.2f})",

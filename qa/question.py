@@ -46,8 +46,9 @@ def check_question(raw: str) -> str:
 
 
 def looks_like_follow_up(question: str) -> bool:
-    short = len(question.split()) <= 8 if language_of(question) == "en" else len(question) <= 14
-    return short or bool(_FOLLOW_UP.search(question.strip()))
+    """Elliptical or pronoun-led questions; a short but complete question is not one."""
+    fragment = len(question.split()) <= 3 if language_of(question) == "en" else len(question) <= 5
+    return fragment or bool(_FOLLOW_UP.search(question.strip()))
 
 
 def standalone_question(

@@ -10,12 +10,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 from langchain_tests.integration_tests import (
     EmbeddingsIntegrationTests,
+    RetrieversIntegrationTests,
     VectorStoreIntegrationTests,
 )
 
 from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 from ingest.store import ChunkStore, open_client
 from oncoqa.settings import Settings
+from qa.retriever import HybridRetriever
 from tests.conftest import models_dir
 
 
@@ -52,3 +54,40 @@ class TestE5Embeddings(EmbeddingsIntegrationTests):
     @property
     def embedding_model_params(self) -> dict:
         return {"model": str(models_dir() / "multilingual-e5-small")}
+
+
+class TestHybridRetriever(RetrieversIntegrationTests):
+    """The retriever over a real index of the seed corpus (hash embeddings)."""
+
+    _index: tuple | None = None
+
+    @classmethod
+    def _open(cls) -> tuple:
+        if cls._index is None:
+            import tempfile
+            from pathlib import Path
+
+            from ingest.pipeline import ingest
+            from oncoqa.settings import EmbeddingSettings
+            from oncoqa.wiring import open_index
+            from tests.conftest import CORPUS
+
+            settings = Settings(data_dir=Path(tempfile.mkdtemp()) / "data", corpus_dir=CORPUS,
+                                embedding=EmbeddingSettings(backend="hash"))
+            embeddings = HashEmbeddings()
+            ingest(settings, embeddings)
+            cls._index = open_index(settings, embeddings)
+        return cls._index
+
+    @property
+    def retriever_constructor(self) -> type[HybridRetriever]:
+        return HybridRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict:
+        store, registry = self._open()
+        return {"store": store, "registry": registry}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "What drugs are used to treat nasopharyngeal carcinoma?"

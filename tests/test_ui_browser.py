@@ -121,6 +121,10 @@ def test_chat_sources_feedback_and_escaping(app_url: str, ui_settings: Settings,
     record = wait_for_feedback(ui_settings.feedback_file, EN_QUESTION, "up")
     assert record["comment"] == "clear and useful"
     assert "000_61149c4b2133eace.txt" in {c["source"] for c in record["citations"]}
+    page.locator("#oncoqa-chat button[aria-label='Liked']").first.click()  # takes it back
+    expect(page.locator("#oncoqa-chat button[aria-label='Like']")).to_have_count(1)
+    page.wait_for_timeout(500)
+    assert len(feedback.read(ui_settings.feedback_file)) == 1
     shots(page, "02_answer_en", keep=True)
 
     page.get_by_role("button", name="New conversation").click()

@@ -156,6 +156,7 @@ def test_rating_values() -> None:
     assert feedback.rating_of(True) == "up" and feedback.rating_of("Like") == "up"
     assert feedback.rating_of(False) == "down" and feedback.rating_of("Dislike") == "down"
     assert feedback.rating_of(None) is None and feedback.rating_of("Other") is None
+    assert feedback.rating_of("") is None  # Gradio's value when a thumb is clicked again
 
 
 # --- turn logic ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import gradio as gr
 
 from oncoqa.errors import NoIndexError, OncoQAError
 from oncoqa.settings import Settings
-from ui import chat, render
+from ui import chat, feedback, render
 from ui.chat import Engine, Session, StreamingAnswerer
 from ui.i18n import BROWSER_LANGUAGE_JS, EXAMPLES, LANGUAGE_CHOICES, t
 
@@ -102,6 +102,8 @@ def build_app(settings: Settings,
                       cancels=answering, api_visibility="private")
 
         def on_like(state: Session, note: str, ui_lang: str, data: gr.LikeData) -> str:
+            if feedback.rating_of(data.liked) is None:  # a click that takes a rating back
+                return note
             index = data.index if isinstance(data.index, int) else data.index[0]
             gr.Info(chat.rate(settings, state.exchanges.get(index), data.liked, note, ui_lang),
                     duration=4)

@@ -1,0 +1,42 @@
+"""Deterministic chat-model fakes for fast tests (real models run behind markers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+
+class ScriptedChat(BaseChatModel):
+    """Replies with the scripted texts in order and records every prompt it was sent."""
+
+    replies: list[str]
+    calls: list[list[BaseMessage]] = []
+    fail: bool = False
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.calls.append(messages)
+        if self.fail:
+            raise httpx.ConnectError("connection refused")
+        return self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        text = self._next(messages)
+        for i in range(0, len(text), 7):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text[i : i + 7]))
