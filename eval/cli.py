@@ -1,4 +1,4 @@
-"""The `oncoqa eval` and `oncoqa eval-ablation` commands (attached to the main group by register)."""
+"""The `oncoqa eval` and `oncoqa eval-ablation` commands, attached to the main group by register."""
 
 from __future__ import annotations
 

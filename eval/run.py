@@ -208,10 +208,10 @@ def _answer_values(item: GoldItem, result: AnswerResult) -> dict[str, float]:
 def progress_bar(description: str, total: int, console: Any = None) -> Iterator[Progress]:
     """A rich progress bar (on stderr unless a console is given) fed by the Progress callback."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("{task.fields[item]}"),
                    console=console or Console(stderr=True), transient=True)
     with bar:

@@ -52,7 +52,8 @@ def chunk_text(
     chunks: list[Chunk] = []
     for number, section in enumerate(sections):
         pieces = [p for s in section.sentences for p in _fit(s, max_tokens)]
-        first, span = section.sentences[0].start, section.sentences[-1].end - section.sentences[0].start
+        first = section.sentences[0].start
+        span = section.sentences[-1].end - first
         for group in _pack(pieces, max_tokens, overlap_tokens):
             chunks.append(
                 Chunk(

@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
-from ingest.load import SourceText, Skipped, discover, fallback_title, load_file
+from ingest.load import Skipped, SourceText, discover, fallback_title, load_file
 from ingest.manifest import load_manifest
 from ingest.schema import chunk_document
 from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["en", "zh"]
 
@@ -86,7 +86,7 @@ def _trimmed(text: str, start: int, end: int) -> Sentence | None:
 
 
 @lru_cache(maxsize=1)
-def _encoding():  # type: ignore[no-untyped-def]
+def _encoding() -> Any:
     import tiktoken
 
     # The plain cl100k_base downloads its file; the offline plugin ships it (OFFLINE.md).

@@ -65,7 +65,7 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=_console(), transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def notify(stage: str, done: int, total: int) -> None:
         if stage not in tasks:

@@ -46,11 +46,11 @@ class StoreSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     k: int = Field(4, ge=1, le=20, description="Passages handed to the answer step.")
-    fetch_k: int = Field(20, ge=1, description="Candidates taken from each retriever before fusion.")
+    fetch_k: int = Field(20, ge=1, description="Candidates from each retriever before fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense ranks in the fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in the fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    glossary: bool = Field(True, description="Expand Chinese questions with English glossary terms.")
+    glossary: bool = Field(True, description="Expand questions with bilingual glossary terms.")
     translate: bool = Field(
         False, description="Also translate non-English questions to English with the LLM."
     )

@@ -149,7 +149,7 @@ class Answerer:
         from ingest.text import count_tokens, truncate_tokens
 
         budget = self.settings.llm.context_tokens
-        kept = []
+        kept: list[Passage] = []
         for passage in passages:
             room = budget - sum(count_tokens(p.text) for p in kept)
             if room < 40:

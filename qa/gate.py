@@ -57,7 +57,7 @@ def assess_evidence(
     found: set[str] = set()
     for passage in passages[:top]:
         found.update(passage.matched_terms)
-    coverage, missing = 0.0, ()
+    coverage, missing = 0.0, tuple[str, ...]()
     for concepts in readings:
         if not concepts:
             continue

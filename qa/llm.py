@@ -1,4 +1,4 @@
-"""Chat models behind LangChain's BaseChatModel: the bundled GGUF via llama.cpp, or OpenAI-compatible."""
+"""Chat models behind BaseChatModel: the bundled GGUF via llama.cpp, or an OpenAI-compatible API."""
 
 from __future__ import annotations
 
@@ -107,8 +107,8 @@ def make_llm(settings: Settings) -> BaseChatModel | None:
             from langchain_openai import ChatOpenAI
 
             return ChatOpenAI(
-                base_url=llm.base_url, api_key=llm.api_key, model=llm.model,  # type: ignore[arg-type]
-                temperature=llm.temperature, max_tokens=llm.max_tokens,  # type: ignore[call-arg]
+                base_url=llm.base_url, api_key=llm.api_key,
+                model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens,
                 timeout=llm.timeout, max_retries=1,
             )
         case "extractive":

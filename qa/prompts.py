@@ -72,7 +72,9 @@ TRANSLATE = (
     "English question.\n\n{question}"
 )
 
-HISTORY_LINE = Bilingual(en="User: {question}\nAssistant: {answer}", zh="用户：{question}\n助手：{answer}")
+HISTORY_LINE = Bilingual(
+    en="User: {question}\nAssistant: {answer}", zh="用户：{question}\n助手：{answer}"
+)
 
 NOT_COVERED = Bilingual(
     en="My documents do not cover this question, so I cannot answer it reliably.",

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_bootstrap_ci_contains_mean_and_is_deterministic() -> None:
     low, high = metrics.bootstrap_ci(values, seed=7)  # type: ignore[misc]
     mean = sum(values) / len(values)
     assert low < mean < high
-    assert 0.0 <= low and high <= 1.0
+    assert low >= 0.0 and high <= 1.0
     assert metrics.bootstrap_ci(values, seed=7) == (low, high)
     assert metrics.bootstrap_ci(values, seed=8) != (low, high)
     assert metrics.bootstrap_ci([0.4, 0.4, 0.4]) == (pytest.approx(0.4), pytest.approx(0.4))
@@ -111,7 +112,8 @@ def test_percentile() -> None:
 
 def test_key_fact_recall_with_chinese_and_english_forms() -> None:
     facts = [["6 weeks", "六周", "6周"], ["bleed", "出血"], ["heal", "愈合"]]
-    assert metrics.key_facts_found(facts, "停药后至少６周再做手术，以减少出血。") == (True, True, False)
+    found = metrics.key_facts_found(facts, "停药后至少６周再做手术，以减少出血。")
+    assert found == (True, True, False)
     assert metrics.key_fact_recall(facts, "Wait at least 6 WEEKS to limit Bleeding.") == \
         _approx(2 / 3)
     assert metrics.key_fact_recall(facts, "The documents do not cover this.") == 0.0
@@ -159,10 +161,11 @@ def evidence(tmp_path: Path) -> Evidence:
     return Evidence(tmp_path)
 
 
-def _item(**changes: object) -> GoldItem:
-    raw = {"id": "t-1", "language": "en", "question": "How long to wait?", "turns": None,
-           "answerable": True, "sources": ["doc.txt"], "evidence": [QUOTE],
-           "key_facts": [["six weeks"]], "notes": "test"}
+def _item(**changes: Any) -> GoldItem:
+    raw: dict[str, Any] = {
+        "id": "t-1", "language": "en", "question": "How long to wait?", "turns": None,
+        "answerable": True, "sources": ["doc.txt"], "evidence": [QUOTE],
+        "key_facts": [["six weeks"]], "notes": "test"}
     return parse_item(raw | changes)
 
 
@@ -206,7 +209,7 @@ def test_evidence_check_reports_quotes_missing_from_the_corpus(evidence: Evidenc
 
 def test_load_gold_turns_and_validation(tmp_path: Path) -> None:
     good = tmp_path / "mt.jsonl"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "a", "language": "en", "question": "Q?", "turns": None, "answerable": False,
          "sources": [], "evidence": [], "key_facts": [], "notes": "n"},
         {"id": "b", "language": "zh", "question": None, "turns": ["第一问？", "那第二问呢？"],

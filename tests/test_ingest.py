@@ -47,7 +47,7 @@ def stored(settings: Settings) -> dict[str, dict]:
     page = store.collection.get(include=["documents", "metadatas"])
     return {
         cid: {"text": doc, **meta}
-        for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"])
+        for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
     }
 
 
@@ -118,7 +118,8 @@ def test_deleted_file_chunks_go_away(settings: Settings) -> None:
 def test_bad_files_are_skipped_with_reasons(settings: Settings) -> None:
     (settings.corpus_dir / "empty.txt").write_text("")
     (settings.corpus_dir / "blob.txt").write_bytes(bytes(range(256)) * 8)
-    (settings.corpus_dir / "gbk.txt").write_bytes("鼻咽癌的放疗通常采用调强放疗技术。".encode("gbk"))
+    gbk = "鼻咽癌的放疗通常采用调强放疗技术。".encode("gbk")
+    (settings.corpus_dir / "gbk.txt").write_bytes(gbk)
     report = ingest(settings, HashEmbeddings())
     reasons = {s.source: s.reason for s in report.skipped}
     assert set(reasons) == {"empty.txt", "blob.txt"}
@@ -133,9 +134,8 @@ def test_missing_corpus_dir_is_a_clear_error(settings: Settings, tmp_path: Path)
 
 
 def test_a_second_writer_is_refused(settings: Settings) -> None:
-    with writer_lock(settings):
-        with pytest.raises(IndexLockedError, match="being written by pid"):
-            ingest(settings, HashEmbeddings())
+    with writer_lock(settings), pytest.raises(IndexLockedError, match="being written by pid"):
+        ingest(settings, HashEmbeddings())
     ingest(settings, HashEmbeddings())  # the lock is released afterwards
 
 
@@ -191,7 +191,8 @@ def test_kill_9_mid_ingest_then_repair(settings: Settings, tmp_path: Path) -> No
     registry = Registry(open_client(settings), settings.store.collection).all()
     chunks = stored(settings)
     for source, record in registry.items():
-        live = [c for c in chunks.values() if c["source"] == source and c["doc_sha256"] == record.sha256]
+        live = [c for c in chunks.values()
+                if c["source"] == source and c["doc_sha256"] == record.sha256]
         assert len(live) == record.chunks, source
 
     repair = ingest(settings, HashEmbeddings())

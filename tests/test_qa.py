@@ -66,7 +66,8 @@ def test_chinese_question_gets_a_chinese_answer_citing_the_english_source(
     retriever.k = 8  # hash embeddings are not cross-lingual: give BM25's glossary hits room
     # the English passage is found through the glossary
     n = number_of(retriever, question, "3 to 4 weeks")
-    chain, llm = answerer(retriever, hash_settings, f"新辅助化疗结束后，通常要等3到4周才能做手术【{n}】。")
+    reply = f"新辅助化疗结束后，通常要等3到4周才能做手术【{n}】。"
+    chain, llm = answerer(retriever, hash_settings, reply)
     answer = chain.answer(question)
     assert answer.language == "zh" and not answer.refused
     assert "3到4周" in answer.text and answer.backend == "llm"
@@ -121,7 +122,8 @@ def test_follow_up_is_rewritten_from_history(retriever, hash_settings) -> None:
     )
     history = [Turn("How long after neoadjuvant chemotherapy can I have surgery?", "3 to 4 weeks")]
     answer = chain.answer("And if bevacizumab was used?", history)
-    assert answer.standalone_question == "How long after bevacizumab treatment can surgery be performed?"
+    rewritten = "How long after bevacizumab treatment can surgery be performed?"
+    assert answer.standalone_question == rewritten
     assert "6 weeks" in answer.text and answer.citations[0].source == NEOADJUVANT
     rewrite_prompt = str(llm.calls[0][0].content)
     assert "How long after neoadjuvant chemotherapy" in rewrite_prompt

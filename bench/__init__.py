@@ -1,0 +1,1 @@
+"""Performance benchmarks: ingestion, retrieval, answer latency, memory and concurrency."""

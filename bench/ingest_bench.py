@@ -1,0 +1,140 @@
+"""Ingestion throughput: end-to-end ingest against the same batches through the model alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.corpus_gen import GeneratedCorpus, generate
+from bench.measure import peak_rss_mb
+from ingest.chunk import chunk_text
+from ingest.clean import clean
+from ingest.embeddings import CountingEmbeddings
+from ingest.load import SourceText, discover, load_file
+from ingest.pipeline import ingest
+from ingest.store import Registry, open_client
+from oncoqa.settings import Settings
+
+Log = Callable[[str], None]
+
+
+class RecordingEmbeddings(CountingEmbeddings):
+    """Passes through to a real embedder, keeping every passage batch and the time it took."""
+
+    def __init__(self, inner: CountingEmbeddings) -> None:
+        super().__init__()
+        self.inner = inner
+        self.batches: list[list[str]] = []
+        self.seconds = 0.0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.batches.append(list(texts))
+        started = time.perf_counter()
+        vectors = self.inner.embed_documents(texts)
+        self.seconds += time.perf_counter() - started
+        self.embedded_passages += len(texts)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    corpus: GeneratedCorpus
+    embedding: str
+    model_load_seconds: float
+    chunks: int
+    ingest_seconds: float
+    ingest_chunks_per_second: float
+    model_seconds_in_ingest: float  # embed_documents time inside the ingest run
+    model_only_seconds: float  # the same batches through the model alone, afterwards
+    model_only_chunks_per_second: float
+    overhead_ratio: float  # ingest_seconds / model_only_seconds
+    prepare_seconds: float  # read + clean + chunk every document, measured on its own
+    registry_commit_ms: float  # one document record write, measured on the built index
+    reingest_seconds: float
+    reingest_embedded: int
+    reingest_ratio: float  # reingest_seconds / ingest_seconds
+    peak_rss_mb: float  # this process's peak right after the first ingest (model loaded)
+
+
+def prepare_seconds(corpus_dir: Path, settings: Settings) -> float:
+    """Time to read, clean and chunk every document: what ingest does before any embedding."""
+    started = time.perf_counter()
+    for path in discover(corpus_dir):
+        loaded = load_file(path, corpus_dir)
+        if isinstance(loaded, SourceText):
+            chunk_text(loaded.text, clean(loaded.text).kept, max_tokens=settings.chunk.max_tokens,
+                       overlap_tokens=settings.chunk.overlap_tokens)
+    return time.perf_counter() - started
+
+
+def registry_commit_ms(settings: Settings, samples: int = 20) -> float:
+    """Mean time of one registry commit (rewriting existing records unchanged)."""
+    registry = Registry(open_client(settings), settings.store.collection)
+    records = list(registry.all().values())[:samples]
+    if not records:
+        return 0.0
+    started = time.perf_counter()
+    for record in records:
+        registry.commit(record)
+    return (time.perf_counter() - started) * 1000 / len(records)
+
+
+def run_ingest(settings: Settings, embeddings: CountingEmbeddings, workdir: Path, chunks: int,
+               *, chunks_per_doc: int = 12, seed: int = 0, log: Log | None = None
+               ) -> IngestResult:
+    """Generate a corpus of about `chunks` chunks, ingest it into a fresh index, replay the same
+    embedding batches through the model alone, then re-ingest the unchanged corpus."""
+    say = log or (lambda message: None)
+    corpus = generate(workdir / "corpus", chunks, chunk=settings.chunk,
+                      chunks_per_doc=chunks_per_doc, seed=seed)
+    say(f"ingest: generated {corpus.documents} documents, {corpus.chunks} chunks "
+        f"in {corpus.seconds:.1f} s")
+    fresh = settings.model_copy(update={
+        "data_dir": workdir / "data", "corpus_dir": corpus.directory,
+        "store": settings.store.model_copy(update={"host": None})})
+    started = time.perf_counter()
+    embeddings.warm_up()
+    embeddings.embed_documents(["passage warm-up"] * 8)  # first-call allocations, untimed
+    load_seconds = time.perf_counter() - started
+    recorder = RecordingEmbeddings(embeddings)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "embed" and (done == total or done % 2048 < settings.store.batch_size):
+            say(f"ingest: embedded {done}/{total}")
+
+    first = ingest(fresh, recorder, corpus.directory, progress=progress)
+    peak = peak_rss_mb()
+    say(f"ingest: {first.chunks_added} chunks in {first.seconds:.1f} s; model-only pass next")
+    started = time.perf_counter()
+    for batch in recorder.batches:
+        embeddings.embed_documents(batch)
+    model_only = time.perf_counter() - started
+    again = ingest(fresh, RecordingEmbeddings(embeddings), corpus.directory)
+    say(f"ingest: model alone {model_only:.1f} s; re-ingest {again.seconds:.1f} s "
+        f"({again.embedded} embedded)")
+    prepare = prepare_seconds(corpus.directory, fresh)
+    commit_ms = registry_commit_ms(fresh)
+    return IngestResult(
+        corpus=corpus,
+        embedding=type(embeddings).__name__,
+        model_load_seconds=round(load_seconds, 3),
+        chunks=first.chunks_added,
+        ingest_seconds=round(first.seconds, 3),
+        ingest_chunks_per_second=round(first.chunks_per_second, 2),
+        model_seconds_in_ingest=round(recorder.seconds, 3),
+        model_only_seconds=round(model_only, 3),
+        model_only_chunks_per_second=round(first.chunks_added / model_only, 2)
+        if model_only > 0 else 0.0,
+        overhead_ratio=round(first.seconds / model_only, 4) if model_only > 0 else 0.0,
+        prepare_seconds=round(prepare, 3),
+        registry_commit_ms=round(commit_ms, 2),
+        reingest_seconds=round(again.seconds, 3),
+        reingest_embedded=again.embedded,
+        reingest_ratio=round(again.seconds / first.seconds, 4) if first.seconds > 0 else 0.0,
+        peak_rss_mb=peak,
+    )

@@ -1,0 +1,201 @@
+"""The benchmark plan: configuration, one stage per child process, and the collected results."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from oncoqa.settings import Settings
+
+Log = Callable[[str], None]
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("ingest", "retrieval", "answers", "app")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    chunks: int = 10_000  # ingestion corpus size
+    chunks_per_doc: int = 12
+    retrieval_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    retrieval_questions: int = 25  # per language
+    llm_questions: int = 12  # per language
+    concurrency: int = 8
+    skip_llm: bool = False
+    skip_concurrency: bool = False
+    isolate: bool = True  # each stage in its own process, so each peak RSS is its own
+    request_timeout: float = 600.0
+    stage_timeout: float = 3 * 3600.0
+    seed: int = 0
+    quick: bool = False
+    stages: tuple[str, ...] = field(default=STAGES)
+
+
+def quick_config(**overrides: Any) -> BenchConfig:
+    """Tiny sizes: a smoke run of every stage in a few minutes, numbers not meaningful."""
+    base = BenchConfig(chunks=200, retrieval_sizes=(1_000,), retrieval_questions=5,
+                       llm_questions=1, quick=True)
+    return replace(base, **overrides)
+
+
+def gold_for(stage: str, config: BenchConfig) -> list[Any]:
+    from bench.measure import gold_questions
+
+    if stage == "retrieval":
+        return gold_questions(config.retrieval_questions)
+    if stage == "answers":
+        return gold_questions(config.llm_questions)
+    half = gold_questions(math.ceil(config.concurrency / 2))
+    en = [q for q in half if q.language == "en"]
+    zh = [q for q in half if q.language == "zh"]
+    return [q for pair in zip(en, zh, strict=False) for q in pair]  # alternate en / zh
+
+
+def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
+              log: Log | None = None) -> dict[str, Any]:
+    """Run one stage in this process; its result as plain JSON-able data."""
+    from bench.measure import peak_rss_mb
+    from ingest.embeddings import make_embeddings
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    result: Any
+    if name == "ingest":
+        from bench.ingest_bench import run_ingest
+
+        result = run_ingest(settings, make_embeddings(settings.embedding, settings.models_dir),
+                            workdir, config.chunks, chunks_per_doc=config.chunks_per_doc,
+                            seed=config.seed, log=log)
+    elif name == "retrieval":
+        from bench.retrieval_bench import run_retrieval
+
+        result = run_retrieval(settings, make_embeddings(settings.embedding, settings.models_dir),
+                               workdir, config.retrieval_sizes, gold_for(name, config),
+                               seed=config.seed, log=log)
+    elif name == "answers":
+        from bench.answer_bench import run_answers
+
+        result = run_answers(settings, gold_for(name, config), log=log)
+    elif name == "app":
+        from bench.app_bench import run_app
+        from bench.measure import gold_questions
+
+        result = run_app(settings, workdir, gold_for(name, config), gold_questions(3)[:3],
+                         conversations=config.concurrency, timeout=config.request_timeout,
+                         log=log)
+    else:
+        raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGES)}")
+    data = json.loads(json.dumps(asdict(result), default=str))
+    data["process_peak_rss_mb"] = peak_rss_mb()
+    return data
+
+
+def _in_child(name: str, config: BenchConfig, settings: Settings, workdir: Path) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec, out = workdir / f"{name}.spec.json", workdir / f"{name}.result.json"
+    spec.write_text(json.dumps({"stage": name, "config": asdict(config), "workdir": str(workdir),
+                                "settings": settings.model_dump(mode="json")}), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
+                                                                     os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.stage", str(spec), str(out)], cwd=REPO,
+                            env=env)
+    try:
+        code = proc.wait(timeout=config.stage_timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise TimeoutError(f"stage {name} did not finish in {config.stage_timeout:.0f} s") from None
+    if code != 0 or not out.exists():
+        raise RuntimeError(f"stage {name} exited with {code}")
+    return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def config_from(data: dict[str, Any]) -> BenchConfig:
+    data = dict(data)
+    data["retrieval_sizes"] = tuple(data["retrieval_sizes"])
+    data["stages"] = tuple(data["stages"])
+    return BenchConfig(**data)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in
+                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for package in ("llama_cpp_python", "torch", "sentence-transformers", "chromadb", "gradio"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "versions": versions}
+
+
+def run_all(config: BenchConfig, settings: Settings, workdir: Path,
+            log: Log | None = None) -> dict[str, Any]:
+    """Every selected stage (a failing stage is recorded, not fatal); results plus metadata."""
+    from bench.answer_bench import llm_smoke_check
+
+    say = log or (lambda message: None)
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve(),
+                                           "corpus_dir": settings.corpus_dir.resolve()})
+    started, load_before = time.perf_counter(), os.getloadavg()
+    stages: dict[str, dict[str, Any]] = {}
+    app_settings, app_note = settings, ""
+    llm_ok, llm_note = settings.llm.backend != "local", ""
+    if config.skip_llm:
+        llm_note = "skipped (--skip-llm)"
+    elif settings.llm.backend == "local" and {"answers", "app"} & set(config.stages):
+        llm_ok, detail = llm_smoke_check(settings.gguf_path)
+        llm_note = "" if llm_ok else f"local LLM unusable: {detail}"
+        say(f"local LLM check: {'ok' if llm_ok else llm_note}")
+    if config.skip_llm or not llm_ok:
+        app_settings = settings.model_copy(update={
+            "llm": settings.llm.model_copy(update={"backend": "extractive"})})
+        app_note = f"extractive backend ({llm_note})"
+    for name in config.stages:
+        if name == "answers" and (config.skip_llm or not llm_ok):
+            stages[name] = {"skipped": llm_note}
+            continue
+        if name == "app" and config.skip_concurrency:
+            stages[name] = {"skipped": "skipped (--skip-concurrency)"}
+            continue
+        chosen = app_settings if name == "app" else settings
+        say(f"stage {name}: starting")
+        began = time.perf_counter()
+        try:
+            if config.isolate:
+                stages[name] = _in_child(name, config, chosen, workdir / name)
+            else:
+                stages[name] = run_stage(name, config, chosen, workdir / name, log=say)
+        except Exception as exc:  # one broken stage must not lose the others' results
+            stages[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        stages[name]["stage_seconds"] = round(time.perf_counter() - began, 1)
+        if name == "app" and app_note:
+            stages[name]["note"] = app_note
+        say(f"stage {name}: done in {stages[name]['stage_seconds']:.0f} s")
+    return {
+        "meta": {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), **machine(),
+            "load_average_start": [round(x, 2) for x in load_before],
+            "load_average_end": [round(x, 2) for x in os.getloadavg()],
+            "seconds": round(time.perf_counter() - started, 1),
+            "embedding": f"{settings.embedding.backend} {settings.embedding.model}",
+            "llm": settings.llm.backend if llm_ok and not config.skip_llm else app_note,
+            "gguf": settings.gguf_path.name, "isolated_stages": config.isolate,
+        },
+        "config": asdict(config),
+        "stages": stages,
+    }

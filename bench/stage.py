@@ -1,0 +1,27 @@
+"""Child-process entry for one benchmark stage: `python -m bench.stage SPEC.json OUT.json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from bench.run import config_from, run_stage
+from oncoqa.settings import Settings
+
+
+def main(argv: list[str]) -> int:
+    spec_path, out_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    result = run_stage(spec["stage"], config_from(spec["config"]), Settings(**spec["settings"]),
+                       Path(spec["workdir"]),
+                       log=lambda message: print(f"  {message}", file=sys.stderr, flush=True))
+    out_path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
