@@ -1,4 +1,4 @@
-"""Deterministic synthetic corpus: the seed sentences recombined into many one-language documents."""
+"""Deterministic synthetic corpus: seed sentences recombined into many one-language documents."""
 
 from __future__ import annotations
 

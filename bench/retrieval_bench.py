@@ -48,12 +48,14 @@ class SyntheticPassages(CountingEmbeddings):
         return vector
 
     def _unit(self, text: str) -> list[float]:
-        seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+        seed = int.from_bytes(digest, "little")
         vector = np.random.default_rng(seed).standard_normal(self.dims)
         return (vector / np.linalg.norm(vector)).tolist()
 
 
-def timed_search(retriever: HybridRetriever, question: str) -> tuple[list[Passage], dict[str, float]]:
+def timed_search(retriever: HybridRetriever,
+                 question: str) -> tuple[list[Passage], dict[str, float]]:
     """HybridRetriever.search step by step with a clock around each step (milliseconds). It calls
     the retriever's own methods in the same order; results are checked against search()."""
     embedder = retriever.store.embeddings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -128,11 +129,9 @@ def config_from(data: dict[str, Any]) -> BenchConfig:
 
 def machine() -> dict[str, Any]:
     cpu = platform.processor()
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in
                    Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     versions = {}
     for package in ("llama_cpp_python", "torch", "sentence-transformers", "chromadb", "gradio"):
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -120,9 +119,16 @@ def ui(settings: Settings, host: str | None, port: int | None, share: bool) -> N
     serve(settings.model_copy(update={"ui": settings.ui.model_copy(update=update)}))
 
 
-def _print_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+def _register_optional_commands() -> None:
+    """Evaluation and benchmark commands live with their own packages."""
+    from bench.cli import register as register_bench
+    from eval.cli import register as register_eval
 
+    register_eval(main)
+    register_bench(main)
+
+
+_register_optional_commands()
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from qa.support import check_answer
 from qa.types import Answer, Citation, Lang, Passage, Timings, Turn
 
 # The model's own "not covered" phrasing (we instruct it to use exactly this in prompts.SYSTEM).
+_PLACEHOLDER = re.compile(r"\s*[\[【［]\s*[nN]\s*[\]】］]")
 _MODEL_DECLINES = ("do not cover", "don't cover", "没有涉及", "无法回答")
 
 
@@ -159,7 +161,8 @@ class Answerer:
 
     def _check(self, raw: str, passages: Sequence[Passage], lang: Lang) -> _Draft:
         """Keep only sentences whose citations support them; fall back to extractive if none."""
-        text = strip_invalid(raw.strip(), len(passages))
+        # Small models sometimes copy a placeholder marker such as "[n]" literally.
+        text = strip_invalid(_PLACEHOLDER.sub("", raw).strip(), len(passages))
         if any(phrase in text.lower() for phrase in _MODEL_DECLINES) and "[" not in text:
             return _Draft("", (), "llm")
         results = check_answer(text, [p.text for p in passages], glossary_terms=glossary.expand)

@@ -123,7 +123,7 @@ class HybridRetriever(BaseRetriever):
         weights.append(self.config.bm25_weight)
         keyword = {doc_id: (score, matched) for doc_id, score, matched in keyword_hits}
         fused = rrf(rankings, weights, k=self.config.rrf_k)
-        return self._select(view, fused, dense_scores, keyword, k)
+        return self._select(view, fused, dense_scores, keyword, k, script_of(question) or "en")
 
     def query_variants(self, question: str) -> list[str]:
         """The question itself, plus English renderings when it is not English."""
@@ -156,28 +156,35 @@ class HybridRetriever(BaseRetriever):
 
     def _select(self, view: _View, fused: Sequence[tuple[str, float]],
                 dense: dict[str, float], keyword: dict[str, tuple[float, tuple[str, ...]]],
-                k: int) -> list[Passage]:
-        """Top k, with duplicates and translations of an already chosen chunk collapsed."""
-        chosen: list[_Chunk] = []
-        passages: list[Passage] = []
+                k: int, language: str) -> list[Passage]:
+        """Top k, with duplicates collapsed, and a chunk and its translation collapsed into one
+        hit at the better rank, shown in the question's language when the pair has it."""
+        chosen: list[tuple[_Chunk, float]] = []
         seen_text: set[str] = set()
         for cid, score in fused:
             chunk = view.chunks[cid]
-            if chunk.text in seen_text or any(
-                c.meta.translates(chunk.meta) for c in chosen
-            ):
+            if chunk.text in seen_text:
                 continue
-            chosen.append(chunk)
+            twin = next((i for i, (c, _) in enumerate(chosen) if c.meta.translates(chunk.meta)),
+                        None)
+            if twin is not None:
+                if chunk.meta.language == language != chosen[twin][0].meta.language:
+                    chosen[twin] = (chunk, chosen[twin][1])
+                continue
+            chosen.append((chunk, score))
             seen_text.add(chunk.text)
-            bm25, matched = keyword.get(cid, (0.0, ()))
+            if len(chosen) == k:
+                break
+        passages = []
+        for chunk, score in chosen:
+            bm25, matched = keyword.get(chunk.id, (0.0, ()))
             passages.append(
                 Passage(
-                    id=cid, source=chunk.meta.source, title=chunk.meta.title, text=chunk.text,
-                    start=chunk.meta.start, end=chunk.meta.end, language=chunk.meta.language,
-                    score=round(score, 6), dense=round(dense.get(cid, 0.0), 4),
-                    keyword=round(bm25, 4), matched_terms=tuple(matched),
+                    id=chunk.id, source=chunk.meta.source, title=chunk.meta.title,
+                    text=chunk.text, start=chunk.meta.start, end=chunk.meta.end,
+                    language=chunk.meta.language, score=round(score, 6),
+                    dense=round(dense.get(chunk.id, 0.0), 4), keyword=round(bm25, 4),
+                    matched_terms=tuple(matched),
                 )
             )
-            if len(passages) == k:
-                break
         return passages

@@ -1,0 +1,212 @@
+"""The benchmark code at tiny sizes (hash embeddings, extractive answers): it runs, it reports."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bench.app_bench import settings_env
+from bench.cli import _sizes, bench_command, register
+from bench.corpus_gen import generate, seed_sentences
+from bench.ingest_bench import RecordingEmbeddings
+from bench.measure import Summary, gold_questions
+from bench.report import RESULTS_MD, build_report, write_report
+from bench.retrieval_bench import SyntheticPassages, measure_size, timed_search
+from bench.run import quick_config, run_all
+from ingest.embeddings import HashEmbeddings
+from ingest.pipeline import ingest
+from ingest.text import script_of
+from oncoqa.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings
+from oncoqa.wiring import open_index
+from qa.retriever import HybridRetriever
+from tests.conftest import CORPUS
+
+
+def hash_settings(root: Path) -> Settings:
+    """The seed corpus indexed with the hash embedder, extractive answers (no models)."""
+    shutil.copytree(CORPUS, root / "corpus")
+    settings = Settings(
+        data_dir=root / "data", corpus_dir=root / "corpus",
+        embedding=EmbeddingSettings(backend="hash"), llm=LLMSettings(backend="extractive"),
+        # Hash cosines sit far below e5's: scale the evidence gate to them (as test_ui_client).
+        retrieval=RetrievalSettings(min_score=0.2, min_score_zh=0.2),
+    )
+    ingest(settings, HashEmbeddings())
+    return settings
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return hash_settings(tmp_path_factory.mktemp("bench-seed"))
+
+
+@pytest.fixture(scope="module")
+def quick_results(seeded: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    config = quick_config(chunks=60, chunks_per_doc=6, retrieval_sizes=(120, 10_000 // 50),
+                          retrieval_questions=2, llm_questions=1, concurrency=3, isolate=False)
+    # The 10k goal applies to a requested size of exactly 10_000: relabel the second size.
+    results = run_all(config, seeded, tmp_path_factory.mktemp("bench-work"))
+    results["stages"]["retrieval"]["sizes"][1]["requested_chunks"] = 10_000
+    return results
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_generator_is_deterministic_and_bilingual(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", 60, chunks_per_doc=6, seed=3)
+    again = generate(tmp_path / "b", 60, chunks_per_doc=6, seed=3)
+    other = generate(tmp_path / "c", 60, chunks_per_doc=6, seed=4)
+    assert first.documents == 10 and first.en_documents == 5 and first.zh_documents == 5
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert _files(tmp_path / "a") != _files(tmp_path / "c")
+    assert abs(first.chunks - 60) <= 6 and first.chunks == again.chunks
+    docs = [p for p in (tmp_path / "a").glob("gen_*.txt")]
+    assert len(docs) == 10
+    for path in docs:  # each document is in the one language its name says
+        assert script_of(path.read_text(encoding="utf-8")) == path.stem.rsplit("_", 1)[1]
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest) == {p.name for p in docs}
+    with pytest.raises(ValueError, match="not empty"):
+        generate(tmp_path / "a", 10)
+
+
+def test_generated_chunk_count_is_what_ingest_makes(tmp_path: Path, seeded: Settings) -> None:
+    corpus = generate(tmp_path / "corpus", 90, chunks_per_doc=9, seed=1)
+    settings = seeded.model_copy(update={"data_dir": tmp_path / "data"})
+    embeddings = RecordingEmbeddings(HashEmbeddings())
+    report = ingest(settings, embeddings, corpus.directory)
+    assert report.chunks_added == corpus.chunks
+    assert sum(len(b) for b in embeddings.batches) == corpus.chunks == embeddings.embedded_passages
+    seeds = seed_sentences()
+    assert seeds.en and seeds.zh and all(script_of(c) == "zh" for c in seeds.zh)
+
+
+def test_timed_search_follows_the_retriever(tmp_path: Path, seeded: Settings) -> None:
+    questions = gold_questions(3)
+    size = measure_size(seeded, HashEmbeddings(), tmp_path, 120, questions, chunks_per_doc=20)
+    assert size.chunks > 0 and size.queries == len(questions) == 6
+    assert size.mismatches == 0
+    assert set(size.components) == {"prepare", "embed", "dense", "bm25", "fusion"}
+    assert set(size.total_by_language) == {"en", "zh"}
+    local = seeded.model_copy(update={"data_dir": tmp_path / "data"})
+    store, registry = open_index(local, SyntheticPassages(HashEmbeddings()))
+    retriever = HybridRetriever(store=store, registry=registry, config=local.retrieval)
+    passages, ms = timed_search(retriever, questions[-1].question)
+    assert [p.id for p in passages] == [p.id for p in retriever.search(questions[-1].question)]
+    assert all(value >= 0 for value in ms.values())
+
+
+def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: Path) -> None:
+    stages = quick_results["stages"]
+    assert set(stages) == {"ingest", "retrieval", "answers", "app"}
+    assert not [name for name, data in stages.items() if "error" in data or "skipped" in data]
+    assert stages["ingest"]["reingest_embedded"] == 0
+    assert stages["ingest"]["chunks"] == stages["ingest"]["corpus"]["chunks"]
+    assert stages["answers"]["questions"] == 2
+    assert stages["app"]["completed"] == 3 and stages["app"]["errors"] == 0
+    assert {c["language"] for c in stages["app"]["conversations"]} == {"en", "zh"}
+    report = build_report(quick_results)
+    paths = write_report(report, tmp_path / "out")
+    assert [p.name for p in paths] == ["latest.json", "latest.md"]
+    data = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert {"meta", "config", "stages", "goals", "explanations"} <= set(data)
+    text = paths[1].read_text(encoding="utf-8")
+    assert "| Metric | Goal | Measured | Met? |" in text
+    assert "## Retrieval latency by component" in text and "Quick run" in text
+    metrics = " ".join(g["metric"] for g in report["goals"])
+    for needle in ("Ingestion overhead", "Re-ingest", "Retrieval latency at", "first token",
+                   "Peak RSS, ingestion", "Peak RSS, app", "3 simultaneous conversations"):
+        assert needle in metrics
+
+
+def _goal(report: dict[str, Any], start: str) -> dict[str, Any]:
+    return next(g for g in report["goals"] if g["metric"].startswith(start))
+
+
+def test_missed_goals_are_flagged_and_explained(quick_results: dict[str, Any]) -> None:
+    results = copy.deepcopy(quick_results)
+    ing = results["stages"]["ingest"]
+    ing.update(overhead_ratio=1.5, reingest_ratio=0.2, reingest_embedded=0)
+    size = results["stages"]["retrieval"]["sizes"][1]
+    size["total"]["p95"] = 150.0
+    size["components"]["embed"] = {**size["components"]["embed"], "p95": 140.0, "mean": 120.0}
+    answers = results["stages"]["answers"]
+    answers["first_token"]["p50"], answers["generated"] = 4000.0, 1
+    answers["records"][0].update(generated=True, first_token_ms=4000.0, prompt_tokens=700)
+    report = build_report(results)
+    assert _goal(report, "Ingestion overhead")["met"] is False
+    assert _goal(report, "Re-ingest unchanged corpus: time")["met"] is False
+    assert _goal(report, "Re-ingest unchanged corpus: embeddings")["met"] is True
+    assert _goal(report, "Retrieval latency at")["met"] is None  # 120 chunks: no goal
+    assert [g["met"] for g in report["goals"] if "p95 <" in g["goal"]] == [False]
+    assert _goal(report, "Time to first token")["met"] is False
+    notes = "\n".join(report["explanations"])
+    assert "Missed: ingestion overhead 1.500" in notes and "registry commit" in notes
+    assert "chunks a document before comparing its content hash" in notes
+    assert "largest p95 component is query embedding" in notes
+    assert "Missed: time to first token p50 4.00 s" in notes
+    fine = copy.deepcopy(quick_results)
+    fine["stages"]["ingest"].update(overhead_ratio=1.1, reingest_ratio=0.01)
+    assert _goal(build_report(fine), "Ingestion overhead")["met"] is True
+
+
+def test_failed_and_skipped_stages_still_give_a_report() -> None:
+    results = {"meta": {}, "config": {"quick": False}, "stages": {
+        "ingest": {"error": "RuntimeError: boom"}, "retrieval": {"skipped": "not asked"},
+        "answers": {"skipped": "local LLM unusable: exit -11"}, "app": {"error": "Timeout"}}}
+    report = build_report(results)
+    assert all(g["met"] is None for g in report["goals"])
+    text = "\n".join(g["measured"] for g in report["goals"])
+    assert "RuntimeError: boom" in text and "exit -11" in text
+
+
+def test_settings_reach_the_app_process_through_env(seeded: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = seeded.model_copy(update={"retrieval": seeded.retrieval.model_copy(
+        update={"glossary": False, "k": 3})})
+    for name, value in settings_env(custom).items():
+        monkeypatch.setenv(name, value)
+    rebuilt = Settings()
+    assert rebuilt.model_dump() == custom.model_dump()
+
+
+def test_summary_percentiles() -> None:
+    summary = Summary.of([float(v) for v in range(1, 101)])
+    assert (summary.n, summary.p50, summary.max) == (100, 50.5, 100.0)
+    assert 95.0 <= summary.p95 <= 96.0
+    assert Summary.of([]).n == 0
+
+
+def test_cli_registers_and_parses_sizes() -> None:
+    @click.group()
+    def main() -> None:
+        """A stand-in for the oncoqa group."""
+
+    register(main)
+    assert "bench" in main.commands
+    result = CliRunner().invoke(main, ["bench", "--help"])
+    assert result.exit_code == 0 and "--skip-concurrency" in result.output
+    assert _sizes("1k,10k,100_000") == (1000, 10000, 100000)
+
+
+@pytest.mark.slow
+def test_cli_quick_run_in_child_processes(seeded: Settings, tmp_path: Path) -> None:
+    before = RESULTS_MD.read_bytes() if RESULTS_MD.exists() else None
+    result = CliRunner().invoke(
+        bench_command, ["--quick", "--chunks", "40", "--sizes", "100", "--llm-questions", "1",
+                        "--concurrency", "2", "--out", str(tmp_path / "out")], obj=seeded)
+    assert result.exit_code == 0, result.output
+    assert "| Metric | Goal | Measured | Met? |" in result.output
+    data = json.loads((tmp_path / "out" / "latest.json").read_text(encoding="utf-8"))
+    assert data["meta"]["isolated_stages"] is True
+    assert all(data["stages"][s]["process_peak_rss_mb"] > 0 for s in data["stages"])
+    assert (RESULTS_MD.read_bytes() if RESULTS_MD.exists() else None) == before
