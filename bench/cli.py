@@ -34,6 +34,8 @@ def _sizes(value: str | None) -> tuple[int, ...] | None:
 @click.option("--llm-questions", type=int, default=None,
               help="Gold questions per language for answer latency (default 12).")
 @click.option("--concurrency", type=int, default=None, help="Simultaneous conversations (8).")
+@click.option("--request-timeout", type=float, default=None,
+              help="Seconds each app request may take (default 600).")
 @click.option("--only", multiple=True, type=click.Choice(STAGES),
               help="Run only these stages (repeatable).")
 @click.option("--skip-llm", is_flag=True, help="No local LLM: skip answer latency; the app "
@@ -46,7 +48,8 @@ def _sizes(value: str | None) -> tuple[int, ...] | None:
               "nowhere for --quick).")
 @click.pass_context
 def bench_command(ctx: click.Context, quick: bool, chunks: int | None, sizes: str | None,
-                  llm_questions: int | None, concurrency: int | None, only: tuple[str, ...],
+                  llm_questions: int | None, concurrency: int | None,
+                  request_timeout: float | None, only: tuple[str, ...],
                   skip_llm: bool, skip_concurrency: bool, out_dir: Path,
                   results_md: Path | None) -> None:
     """Benchmark ingestion, retrieval, answer latency, memory and concurrency."""
@@ -55,6 +58,7 @@ def bench_command(ctx: click.Context, quick: bool, chunks: int | None, sizes: st
     updates: dict[str, Any] = {"skip_llm": skip_llm, "skip_concurrency": skip_concurrency}
     for key, value in (("chunks", chunks), ("retrieval_sizes", _sizes(sizes)),
                        ("llm_questions", llm_questions), ("concurrency", concurrency),
+                       ("request_timeout", request_timeout),
                        ("stages", only or None)):
         if value is not None:
             updates[key] = value

@@ -6,7 +6,8 @@ from statistics import median
 from typing import Any
 
 LABELS = {"prepare": "query prep (glossary variants)", "embed": "query embedding",
-          "dense": "dense search (Chroma)", "bm25": "BM25", "fusion": "fusion + selection"}
+          "dense": "dense search (Chroma)", "bm25": "BM25 (query tokenizing + search)",
+          "fusion": "fusion + selection", "other": "other (glossary synonyms, bookkeeping)"}
 
 
 def _verdict(met: bool) -> str:

@@ -18,6 +18,25 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
                     for row in rows]
 
 
+def _reduced(config: dict[str, Any]) -> str:
+    """What this run shrank compared with the defaults of BenchConfig."""
+    from bench.run import BenchConfig
+
+    default = BenchConfig()
+    parts = []
+    if config.get("chunks", default.chunks) < default.chunks:
+        parts.append(f"ingestion corpus {config['chunks']:,} chunks instead of "
+                     f"{default.chunks:,}")
+    sizes = tuple(config.get("retrieval_sizes", default.retrieval_sizes))
+    if sizes and max(sizes) < max(default.retrieval_sizes):
+        parts.append(f"retrieval up to {max(sizes):,} chunks instead of "
+                     f"{max(default.retrieval_sizes):,}")
+    if config.get("llm_questions", default.llm_questions) < default.llm_questions:
+        parts.append(f"{config['llm_questions']} answer-latency questions per language instead "
+                     f"of {default.llm_questions}")
+    return "; ".join(parts)
+
+
 def _header(report: dict[str, Any]) -> list[str]:
     meta = report.get("meta", {})
     config = report.get("config", {})
@@ -25,6 +44,9 @@ def _header(report: dict[str, Any]) -> list[str]:
     if config.get("quick"):
         lines += ["> Quick run (tiny sizes): a smoke test of the benchmark code; the numbers "
                   "say nothing about the goals.", ""]
+    elif reduced := _reduced(config):
+        lines += [f"> Reduced sizes: {reduced} (the defaults did not fit the time available on "
+                  f"this shared machine; `make bench` runs the defaults).", ""]
     load = meta.get("load_average_start", []), meta.get("load_average_end", [])
     lines.append(
         f"Run {meta.get('date', '?')} on {meta.get('cpu', '?')} ({meta.get('cores', '?')} cores"
@@ -39,7 +61,7 @@ def _retrieval(report: dict[str, Any]) -> list[str]:
     ret = report.get("stages", {}).get("retrieval") or {}
     if "sizes" not in ret:
         return []
-    order = ["prepare", "embed", "dense", "bm25", "fusion"]
+    order = ["prepare", "embed", "dense", "bm25", "fusion", "other"]
     rows = []
     for size in ret["sizes"]:
         parts = size["components"]
@@ -55,8 +77,8 @@ def _retrieval(report: dict[str, Any]) -> list[str]:
     return ["## Retrieval latency by component (ms, p50 / p95)", "",
             f"{ret['sizes'][0]['queries']} gold questions per size, warm; query embedding: "
             f"{ret['query_embedding']}; stored vectors: {ret['stored_vectors']}. Total is "
-            f"`HybridRetriever.search` end to end; components come from the same steps timed "
-            f"one by one.", "", *_table(head, rows), ""]
+            f"`HybridRetriever.search` end to end; components are clocks around the steps that "
+            f"same call makes.", "", *_table(head, rows), ""]
 
 
 def _answers(report: dict[str, Any]) -> list[str]:
@@ -118,8 +140,14 @@ def _method(report: dict[str, Any]) -> list[str]:
         "embedded by the real model.",
         "- Answers: gold questions through the full chain (`Answerer.stream`), timings from "
         "`Answer.timings`; prompt tokens counted on the exact messages sent to the model.",
-        "- Each stage runs in its own process, so each peak RSS is that stage's own.",
     ]
+    if report.get("meta", {}).get("isolated_stages"):
+        lines.append("- Each stage runs in its own process, so each peak RSS is that stage's own.")
+    timing = [f"{name} {data['stage_seconds']:.0f} s (load {data['load_average_end'][0]})"
+              for name, data in stages.items() if "load_average_end" in data]
+    if timing:
+        lines.append("- Stage wall times (1-minute load average at the end): "
+                     + ", ".join(timing) + ".")
     for name, data in stages.items():
         if data.get("error") or data.get("skipped"):
             lines.append(f"- Stage `{name}`: {data.get('error') or data.get('skipped')}")

@@ -182,6 +182,7 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path,
         except Exception as exc:  # one broken stage must not lose the others' results
             stages[name] = {"error": f"{type(exc).__name__}: {exc}"}
         stages[name]["stage_seconds"] = round(time.perf_counter() - began, 1)
+        stages[name]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         if name == "app" and app_note:
             stages[name]["note"] = app_note
         say(f"stage {name}: done in {stages[name]['stage_seconds']:.0f} s")

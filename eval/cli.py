@@ -33,12 +33,13 @@ def register(main: click.Group) -> None:
               show_default=True, help="Retriever only (fast) or the full answer chain.")
 @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid",
               show_default=True, help="dense = BM25 weight 0; bm25 = dense weight 0.")
-@click.option("--no-glossary", is_flag=True, help="Do not expand Chinese questions with English "
-              "glossary terms.")
+@click.option("--no-glossary", is_flag=True, help="Turn glossary expansion off (English terms "
+              "for Chinese questions, synonyms for BM25).")
 @click.option("--llm", type=click.Choice(["local", "openai", "extractive"]), default=None,
               help="Answer generator (default: the configured one).")
 @click.option("--k", type=click.IntRange(1, 20), default=None, help="Passages retrieved.")
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT,
+              show_default="eval/reports/latest",
               help="Report directory (results.json, summary.md).")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="A previous results.json: show the change of every metric.")
@@ -108,7 +109,7 @@ def _evaluate(settings: Any, gold_files: tuple[Path, ...], mode: str, retriever:
 @click.option("--with-translate", is_flag=True,
               help="Also run hybrid + LLM query translation (needs an available LLM).")
 @click.option("--out", type=click.Path(path_type=Path), default=EVAL_DIR / "ablation.md",
-              show_default=True, help="Markdown file to write.")
+              show_default="eval/ablation.md", help="Markdown file to write.")
 @click.pass_context
 def ablation_command(ctx: click.Context, gold_files: tuple[Path, ...], k: int | None,
                      with_translate: bool, out: Path) -> None:

@@ -178,10 +178,9 @@ class Evidence:
         """Raise GoldError if a source is missing or a quote is not in any of its item's sources."""
         problems = []
         for item in items:
-            for source in item.sources:
-                if not (self.corpus_dir / source).is_file():
-                    problems.append(f"{item.id}: source {source} not in {self.corpus_dir}")
-            if problems:
+            absent = [s for s in item.sources if not (self.corpus_dir / s).is_file()]
+            problems += [f"{item.id}: source {s} not in {self.corpus_dir}" for s in absent]
+            if absent:
                 continue
             located = {s.quote for s in self.spans(item)}
             problems += [f"{item.id}: evidence quote not found verbatim: {q[:60]!r}"

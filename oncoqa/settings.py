@@ -80,7 +80,10 @@ class LLMSettings(BaseModel):
     timeout: float = Field(120.0, description="Seconds to wait for the server.")
     temperature: float = Field(0.1, ge=0, le=2)
     max_tokens: int = Field(320, ge=16, description="Most tokens generated per answer.")
-    context_tokens: int = Field(900, ge=100, description="Token budget for retrieved passages.")
+    context_tokens: int = Field(
+        480, ge=100, description="Token budget for retrieved passages in the prompt (each "
+        "passage keeps its most relevant sentences): prompt size sets time to first token."
+    )
 
 
 class UISettings(BaseModel):

@@ -137,7 +137,7 @@ class Answerer:
     def _generate(self, question: str, passages: Sequence[Passage], lang: Lang,
                   risk: safety.Assessment) -> Iterator[str]:
         assert self.llm is not None
-        context = format_context(self._budgeted(passages))
+        context = format_context(self._budgeted(question, passages))
         user = prompts.USER(lang, context=context, question=question)
         if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
             user += "\n" + prompts.SAFETY_INSTRUCTION(lang)
@@ -146,18 +146,14 @@ class Answerer:
             if chunk.content:
                 yield str(chunk.content)
 
-    def _budgeted(self, passages: Sequence[Passage]) -> list[Passage]:
-        """Passages trimmed to the token budget; the best-ranked keep the most room."""
-        from ingest.text import count_tokens, truncate_tokens
-
-        budget = self.settings.llm.context_tokens
-        kept: list[Passage] = []
-        for passage in passages:
-            room = budget - sum(count_tokens(p.text) for p in kept)
-            if room < 40:
-                break
-            kept.append(replace(passage, text=truncate_tokens(passage.text, room)))
-        return kept
+    def _budgeted(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
+        """Passages cut to their most relevant sentences within the token budget: prompt size
+        is what a CPU pays for before the first token."""
+        terms = [t for v in self.retriever.query_variants(question) for t in tokenize(v)]
+        share = max(60, self.settings.llm.context_tokens // max(1, len(passages)))
+        idf = self.retriever.view().bm25.idf
+        return [replace(p, text=extractive.compress(p.text, terms, share, idf=idf))
+                for p in passages]
 
     def _check(self, raw: str, passages: Sequence[Passage], lang: Lang) -> _Draft:
         """Keep only sentences whose citations support them; fall back to extractive if none."""

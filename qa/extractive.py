@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.text import split_sentences
+from ingest.text import count_tokens, split_sentences, truncate_tokens
 from qa.bm25 import tokenize
 from qa.types import Passage
 
@@ -48,6 +48,29 @@ def best_sentences(
         return [Extract(first.text, 1, 0.0)] if first else []
     chosen = sorted(candidates, key=lambda e: -e.score)[:max_sentences]
     return sorted(chosen, key=lambda e: (e.n, passages[e.n - 1].text.find(e.sentence)))
+
+
+def compress(text: str, terms: Sequence[str], max_tokens: int, *,
+             idf: Callable[[str], float]) -> str:
+    """The passage's sentences that best match the terms, in their original order, within
+    max_tokens; the whole passage when it already fits."""
+    if count_tokens(text) <= max_tokens:
+        return text
+    wanted = set(terms)
+    sentences = list(split_sentences(text))
+    scores = [sum(idf(t) for t in set(tokenize(s.text)) & wanted) for s in sentences]
+    ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        size = count_tokens(sentences[i].text)
+        if chosen and (used + size > max_tokens or scores[i] == 0):
+            continue
+        chosen.append(i)
+        used += size
+    if len(chosen) == 1 and used > max_tokens:
+        return truncate_tokens(sentences[chosen[0]].text, max_tokens)
+    return " … ".join(sentences[i].text for i in sorted(chosen))
 
 
 def _is_full_sentence(text: str) -> bool:

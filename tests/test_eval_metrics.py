@@ -43,9 +43,11 @@ def test_hit_recall_rr_ndcg_match_hand_computed_trec_eval() -> None:
 
 def test_rank_order_is_kept_not_doc_id_order() -> None:
     # trec_eval sorts by score and breaks ties by doc id: scores must encode our ranks
-    scores = metrics.retrieval_scores({"q": {"a": 1}}, {"q": ["z", "a"]}, cutoffs=(1,))
-    assert scores["q"]["mrr"] == _approx(0.5)
-    assert scores["q"]["hit@1"] == 0.0
+    scores = metrics.retrieval_scores({"q": {"a": 1}, "r": {"z": 1}},
+                                      {"q": ["z", "a"], "r": ["a", "z"]}, cutoffs=(1,))
+    for qid in ("q", "r"):  # whichever way ties were broken, one of these would score 1
+        assert scores[qid]["mrr"] == _approx(0.5)
+        assert scores[qid]["hit@1"] == 0.0
 
 
 def test_repeated_docs_keep_their_first_rank() -> None:
@@ -203,8 +205,10 @@ def test_evidence_check_reports_quotes_missing_from_the_corpus(evidence: Evidenc
     evidence.check([_item()])
     with pytest.raises(GoldError, match="not found verbatim"):
         evidence.check([_item(evidence=["Surgery should wait seven weeks."])])
-    with pytest.raises(GoldError, match="not in"):
-        evidence.check([_item(sources=["missing.txt"])])
+    with pytest.raises(GoldError, match="not in") as info:
+        evidence.check([_item(sources=["missing.txt"]),
+                        _item(id="t-2", evidence=["Surgery should wait seven weeks."])])
+    assert "t-2: evidence quote not found" in str(info.value)  # every problem is listed
 
 
 def test_load_gold_turns_and_validation(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_chinese_question_gets_a_chinese_answer_citing_the_english_source(
     # the English passage is found through the glossary
     n = number_of(retriever, question, "3 to 4 weeks")
     reply = f"新辅助化疗结束后，通常要等3到4周才能做手术【{n}】。"
-    chain, llm = answerer(retriever, hash_settings, reply)
+    roomy = hash_settings.model_copy(  # eight passages need room for whole sentences
+        update={"llm": hash_settings.llm.model_copy(update={"context_tokens": 1600})})
+    chain, llm = answerer(retriever, roomy, reply)
     answer = chain.answer(question)
     assert answer.language == "zh" and not answer.refused
     assert "3到4周" in answer.text and answer.backend == "llm"
