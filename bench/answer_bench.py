@@ -93,7 +93,7 @@ class AnswerRecord:
     total_ms: float
     prompt_tokens: int  # cl100k tokens of system + user message (0 when not generated)
     model_prompt_tokens: int | None  # the same in the LLM's own tokenizer, when available
-    output_chars: int
+    output_tokens: int  # streamed text, in the LLM's tokenizer when available, else cl100k
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ class AnswerResult:
     backend: str
     questions: int
     generated: int
-    refused: int
+    refused: int  # refusals: by the evidence gate, or the model found no answer
+    gated: int  # refused by the evidence gate, without calling the model
     warm_up_seconds: float
     first_token: Summary  # over generated answers
     total: Summary
@@ -117,29 +118,32 @@ class AnswerResult:
 def _ask(answerer: Any, chat: RecordingChat | None, question: GoldQuestion) -> AnswerRecord:
     calls_before = len(chat.calls) if chat else 0
     final: Answer | None = None
-    output = 0
+    pieces: list[str] = []
     for event in answerer.stream(question.question):
         if isinstance(event, Answer):
             final = event
         else:
-            output += len(event)
+            pieces.append(event)
     assert final is not None
     prompt: list[BaseMessage] = chat.calls[-1] if chat and len(chat.calls) > calls_before else []
     text = "\n".join(str(m.content) for m in prompt)
     model_tokens = chat.model_tokens(text) if chat and prompt else None
+    output = "".join(pieces)
+    output_tokens = (chat.model_tokens(output) if chat else None) or count_tokens(output)
     return AnswerRecord(
         id=question.id, language=question.language, kind=final.kind, backend=final.backend,
         generated=bool(prompt), retrieval_ms=round(final.timings.retrieval, 1),
         first_token_ms=round(final.timings.first_token, 1), total_ms=round(final.timings.total, 1),
         prompt_tokens=count_tokens(text) if prompt else 0, model_prompt_tokens=model_tokens,
-        output_chars=output,
+        output_tokens=output_tokens if output else 0,
     )
 
 
-def run_answers(settings: Settings, questions: Sequence[GoldQuestion], *,
-                answerer: Any = None, log: Log | None = None) -> AnswerResult:
+def run_answers(settings: Settings, questions: Sequence[GoldQuestion], warm_up: GoldQuestion,
+                *, answerer: Any = None, log: Log | None = None) -> AnswerResult:
     """Answer the questions in order (grouped by language, so consecutive prompts share the
-    cached system-prompt prefix) after one untimed warm-up question."""
+    cached system-prompt prefix) after one untimed warm-up question, which must not be one of
+    them (its whole prompt would then come from llama.cpp's cache)."""
     say = log or (lambda message: None)
     if answerer is None:
         from oncoqa.wiring import build_answerer
@@ -151,7 +155,7 @@ def run_answers(settings: Settings, questions: Sequence[GoldQuestion], *,
     answerer.retriever.store.embeddings.warm_up()
     if chat is not None and hasattr(chat.inner, "warm_up"):
         chat.inner.warm_up()
-    _ask(answerer, chat, questions[0])
+    _ask(answerer, chat, warm_up)
     warm = time.perf_counter() - started
     say(f"answers: warm-up {warm:.1f} s; {len(questions)} questions next")
     records = []
@@ -165,7 +169,9 @@ def run_answers(settings: Settings, questions: Sequence[GoldQuestion], *,
     return AnswerResult(
         backend=settings.llm.backend if chat is not None else "extractive",
         questions=len(records), generated=len(generated),
-        refused=sum(r.kind == "refusal" for r in records), warm_up_seconds=round(warm, 2),
+        refused=sum(r.kind == "refusal" for r in records),
+        gated=sum(r.kind == "refusal" and not r.generated for r in records),
+        warm_up_seconds=round(warm, 2),
         first_token=Summary.of([r.first_token_ms for r in generated]),
         total=Summary.of([r.total_ms for r in generated]),
         total_all=Summary.of([r.total_ms for r in records]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from dataclasses import replace
@@ -12,6 +13,7 @@ import click
 
 from bench.report import RESULTS_MD, build_report, write_report
 from bench.run import STAGES, BenchConfig, quick_config, run_all
+from bench.run import merge as merge_results
 from oncoqa.errors import OncoQAError
 from oncoqa.settings import Settings
 
@@ -38,6 +40,8 @@ def _sizes(value: str | None) -> tuple[int, ...] | None:
               help="Seconds each app request may take (default 600).")
 @click.option("--only", multiple=True, type=click.Choice(STAGES),
               help="Run only these stages (repeatable).")
+@click.option("--merge", is_flag=True, help="Keep the stages this run skips from the previous "
+              "latest.json in --out (run stages at different times on a busy machine).")
 @click.option("--skip-llm", is_flag=True, help="No local LLM: skip answer latency; the app "
               "runs with the extractive backend.")
 @click.option("--skip-concurrency", is_flag=True, help="Skip the app stage (memory + clients).")
@@ -49,7 +53,7 @@ def _sizes(value: str | None) -> tuple[int, ...] | None:
 @click.pass_context
 def bench_command(ctx: click.Context, quick: bool, chunks: int | None, sizes: str | None,
                   llm_questions: int | None, concurrency: int | None,
-                  request_timeout: float | None, only: tuple[str, ...],
+                  request_timeout: float | None, only: tuple[str, ...], merge: bool,
                   skip_llm: bool, skip_concurrency: bool, out_dir: Path,
                   results_md: Path | None) -> None:
     """Benchmark ingestion, retrieval, answer latency, memory and concurrency."""
@@ -73,6 +77,9 @@ def bench_command(ctx: click.Context, quick: bool, chunks: int | None, sizes: st
             results = run_all(config, settings, Path(work), log=log)
     except OncoQAError as exc:
         raise click.ClickException(exc.friendly()) from exc
+    previous = out_dir / "latest.json"
+    if merge and previous.exists():
+        results = merge_results(results, json.loads(previous.read_text(encoding="utf-8")))
     report = build_report(results)
     for path in write_report(report, out_dir, target):
         log(f"wrote {path}")

@@ -86,7 +86,7 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
     generated = [r for r in ans["records"] if r["generated"]]
     if not generated:
         return [f"No question reached the generator ({ans['questions']} asked, "
-                f"{ans['refused']} refused by the evidence gate)."]
+                f"{ans['gated']} refused by the evidence gate)."]
     ttft = ans["first_token"]["p50"]
     retrieval = median(r["retrieval_ms"] for r in generated)
     model = [r for r in generated if r["model_prompt_tokens"]]
@@ -97,6 +97,10 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
                    / max((r["first_token_ms"] - r["retrieval_ms"]) / 1000, 1e-3)
                    for r in generated)
     system = ans["system_prompt_model_tokens"] if model else ans["system_prompt_tokens"]
+    decoding = [r for r in generated if r["output_tokens"] and r["total_ms"] > r["first_token_ms"]]
+    rate = median(r["output_tokens"] / ((r["total_ms"] - r["first_token_ms"]) / 1000)
+                  for r in decoding) if decoding else 0.0
+    out = median(r["output_tokens"] for r in decoding) if decoding else 0
     return [
         f"{_verdict(ttft <= goal_ms)}: time to first token p50 {ttft / 1000:.2f} s (goal ≤ "
         f"{goal_ms / 1000:.0f} s). Retrieval before generation is {retrieval / 1000:.2f} s "
@@ -107,7 +111,8 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
         f"when consecutive questions share a language; the passages (context budget) are the "
         f"rest, so prompt size is the lever. Effective prompt speed ≈ {speed:.0f} tokens/s.",
         f"Answer total p50 {ans['total']['p50'] / 1000:.2f} s, p95 "
-        f"{ans['total']['p95'] / 1000:.2f} s: after the first token, generation of up to the "
-        f"max_tokens budget at a few tens of tokens/s; {ans['refused']} of {ans['questions']} "
-        f"questions were refused by the evidence gate without calling the model.",
+        f"{ans['total']['p95'] / 1000:.2f} s: after the first token the model writes p50 "
+        f"{out:.0f} tokens at ≈ {rate:.1f} tokens/s. {ans['gated']} of {ans['questions']} "
+        f"questions were refused by the evidence gate without calling the model, "
+        f"{ans['refused'] - ans['gated']} more after the model found no answer.",
     ]

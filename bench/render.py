@@ -54,6 +54,10 @@ def _header(report: dict[str, Any]) -> list[str]:
         f"{'/'.join(map(str, load[1]))} at end (the machine is shared, so absolute times are "
         f"noisy; the ratios compare work done in the same run). Whole run "
         f"{meta.get('seconds', 0) / 60:.0f} min. Regenerate with `make bench`.")
+    carried = meta.get("carried_over") or {}
+    if carried:
+        lines += ["", "Stages carried over from earlier runs (`--merge`): " + ", ".join(
+            f"{name} (finished {when})" for name, when in carried.items()) + "."]
     return lines + [""]
 
 

@@ -84,8 +84,11 @@ def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
                                seed=config.seed, log=log)
     elif name == "answers":
         from bench.answer_bench import run_answers
+        from bench.measure import gold_questions
 
-        result = run_answers(settings, gold_for(name, config), log=log)
+        extra = gold_questions(config.llm_questions + 1)
+        warm_up = next(q for q in extra if q not in gold_for(name, config))
+        result = run_answers(settings, gold_for(name, config), warm_up, log=log)
     elif name == "app":
         from bench.app_bench import run_app
         from bench.measure import gold_questions
@@ -125,6 +128,27 @@ def config_from(data: dict[str, Any]) -> BenchConfig:
     data["retrieval_sizes"] = tuple(data["retrieval_sizes"])
     data["stages"] = tuple(data["stages"])
     return BenchConfig(**data)
+
+
+def merge(results: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Results of this run plus the stages it did not run taken from an earlier run's report
+    (for machines too busy to run every stage in one go); the order stays STAGES'."""
+    old = previous.get("stages", {})
+    stages = {name: results["stages"].get(name) or old.get(name) for name in STAGES}
+    carried = [n for n in STAGES if n not in results["stages"] and n in old]
+    meta = {**results["meta"], "carried_over": {n: old[n].get("finished", "?") for n in carried}}
+    config = {**previous.get("config", {}), **results["config"]}
+    for key in ("chunks", "retrieval_sizes", "llm_questions", "concurrency"):
+        source = next((n for n in carried if _uses(n, key)), None)
+        if source and key in previous.get("config", {}):
+            config[key] = previous["config"][key]
+    return {**results, "meta": meta, "config": config,
+            "stages": {n: s for n, s in stages.items() if s is not None}}
+
+
+def _uses(stage: str, key: str) -> bool:
+    return {"chunks": "ingest", "retrieval_sizes": "retrieval", "llm_questions": "answers",
+            "concurrency": "app"}[key] == stage
 
 
 def machine() -> dict[str, Any]:
@@ -183,6 +207,7 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path,
             stages[name] = {"error": f"{type(exc).__name__}: {exc}"}
         stages[name]["stage_seconds"] = round(time.perf_counter() - began, 1)
         stages[name]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+        stages[name]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         if name == "app" and app_note:
             stages[name]["note"] = app_note
         say(f"stage {name}: done in {stages[name]['stage_seconds']:.0f} s")

@@ -19,7 +19,7 @@ from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
 from qa.question import check_question, language_of, standalone_question
 from qa.retriever import HybridRetriever
-from qa.support import check_answer
+from qa.support import SupportResult, check_answer, check_sentence
 from qa.types import Answer, Citation, Lang, Passage, Timings, Turn
 
 # The model's own "not covered" phrasing (we instruct it to use exactly this in prompts.SYSTEM).
@@ -161,7 +161,10 @@ class Answerer:
         text = strip_invalid(_PLACEHOLDER.sub("", raw).strip(), len(passages))
         if any(phrase in text.lower() for phrase in _MODEL_DECLINES) and "[" not in text:
             return _Draft("", (), "llm")
-        results = check_answer(text, [p.text for p in passages], glossary_terms=glossary.expand)
+        texts = [p.text for p in passages]
+        results = [_attribute(sentence, cited, result, texts)
+                   for sentence, cited, result in check_answer(text, texts,
+                                                               glossary_terms=glossary.expand)]
         kept = [(sentence, cited, result) for sentence, cited, result in results
                 if cited and result.supported]
         if not kept or (lang == "zh" and script_of(" ".join(s for s, _, _ in kept)) != "zh"):
@@ -182,6 +185,30 @@ class Answerer:
             body = f"{note}\n\n{body}"
         cited = [(f"{e.sentence} [{e.n}]", (e.n,), None) for e in extracts]
         return _Draft(body, _citations(cited, passages), "extractive")
+
+
+def _attribute(sentence: str, cited: tuple[int, ...], result: SupportResult,
+               passages: Sequence[str]) -> tuple[str, tuple[int, ...], SupportResult]:
+    """Small models often forget the markers: cite the one passage that supports an uncited
+    sentence, so a grounded sentence is kept (with its marker) rather than dropped."""
+    if cited or result.reason != "no-citation":
+        return sentence, cited, result
+    best: tuple[float, int, SupportResult] | None = None
+    for n, passage in enumerate(passages, 1):
+        check = check_sentence(sentence, [passage], glossary_terms=glossary.expand)
+        if check.supported and (best is None or check.overlap > best[0]):
+            best = (check.overlap, n, check)
+    if best is None:
+        return sentence, cited, result
+    return _with_marker(sentence, best[1]), (best[1],), best[2]
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """Insert [n] before the sentence's closing punctuation."""
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?。！？":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
+    return f"{stripped} [{n}]"
 
 
 def _citations(kept: Sequence[tuple[str, tuple[int, ...], object]],

@@ -196,3 +196,17 @@ def test_stream_yields_deltas_then_the_final_answer(retriever, hash_settings) ->
     assert len(deltas) > 3 and "".join(deltas) == reply
     assert isinstance(events[-1], Answer) and events[-1].timings.first_token > 0
     assert events[-1].timings.total >= events[-1].timings.first_token
+
+
+def test_uncited_but_supported_sentences_get_their_citation(retriever, hash_settings) -> None:
+    question = "How many weeks after neoadjuvant chemotherapy is surgery performed?"
+    n = number_of(retriever, question, "3 to 4 weeks")
+    chain, _ = answerer(
+        retriever, hash_settings,
+        "Surgery is usually 3 to 4 weeks after the end of neoadjuvant chemotherapy. "
+        "Patients should also eat chocolate every day.",
+    )
+    answer = chain.answer(question)
+    assert answer.backend == "llm"
+    assert f"[{n}]" in answer.text and "chocolate" not in answer.text
+    assert [c.n for c in answer.citations] == [n]
