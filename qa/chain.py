@@ -174,17 +174,47 @@ class Answerer:
             sentence for sentence, _, _ in kept)
         return _Draft(body, _citations(kept, passages), "llm")
 
+    def _translate_extract(self, rendered: str) -> str | None:
+        """Chinese rendering of English source sentences, kept only when it preserves every
+        number and citation marker (translation is a narrower task than answering)."""
+        if self.llm is None or script_of(rendered) == "zh":
+            return None
+        try:
+            reply = self.llm.invoke(
+                [HumanMessage(content=prompts.TRANSLATE_EXTRACT.format(text=rendered))],
+                max_tokens=400, temperature=0.0,
+            )
+        except backend_errors():
+            return None
+        text = _PLACEHOLDER.sub("", str(reply.content)).strip()
+        if (script_of(text) != "zh" or _numbers(text) != _numbers(rendered)
+                or set(_MARKER.findall(text)) != set(_MARKER.findall(rendered))):
+            return None
+        return text
+
     def _extractive(self, question: str, passages: Sequence[Passage], lang: Lang, *,
                     note: str = "", terms_from: str = "") -> _Draft:
         view = self.retriever.view()
         source = question or terms_from
         terms = [t for v in self.retriever.query_variants(source) for t in tokenize(v)]
         extracts = extractive.best_sentences(terms, passages, idf=view.bm25.idf)
-        body = prompts.EXTRACTIVE_HEADER(lang) + "\n" + extractive.render(extracts)
+        rendered = extractive.render(extracts)
+        translated = self._translate_extract(rendered) if lang == "zh" else None
+        if translated:
+            body = prompts.EXTRACTIVE_HEADER_TRANSLATED + "\n" + translated
+        else:
+            body = prompts.EXTRACTIVE_HEADER(lang) + "\n" + rendered
         if note:
             body = f"{note}\n\n{body}"
         cited = [(f"{e.sentence} [{e.n}]", (e.n,), None) for e in extracts]
         return _Draft(body, _citations(cited, passages), "extractive")
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", _MARKER.sub(" ", text)))
+
+
+_MARKER = re.compile(r"\[\d+\]")
 
 
 def _attribute(sentence: str, cited: tuple[int, ...], result: SupportResult,

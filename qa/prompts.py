@@ -135,6 +135,13 @@ EXTRACTIVE_HEADER = Bilingual(
     zh="以下是资料中的相关原文（资料为英文时保留原文）：",
 )
 
+# Used when an extractive answer (English source sentences) is shown to a Chinese reader.
+TRANSLATE_EXTRACT = (
+    "把下面的英文句子逐句翻译成简体中文，用通俗易懂的说法。保留所有数字和 [1]、[2] 这样的编号标记，"
+    "不要添加任何原文没有的内容。只输出译文。\n\n{text}"
+)
+EXTRACTIVE_HEADER_TRANSLATED = "以下是资料中相关原文的中文翻译："
+
 NO_SUPPORTED_ANSWER_NOTE = Bilingual(
     en="(The generated answer could not be checked against the sources, so the source "
     "sentences are shown instead.)",

@@ -22,7 +22,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Short questions that lean on the conversation ("and after that?", "那靶向药呢？").
 _FOLLOW_UP = re.compile(
     r"^(and|what about|how about|and if|then|what if|also)\b|\b(it|that|this|they|those|them)\b"
-    r"|^(那|那么|还有|如果|这个|那个|它|其|此外)|(呢|吗)[？?]?$",
+    r"|^(那|那么|还有|如果|它|其|此外)|[这那](种|个|些|样|么|次|时)|(呢|吗)[？?]?$",
     re.IGNORECASE,
 )
 

@@ -110,9 +110,8 @@ class HybridRetriever(BaseRetriever):
         rankings: list[list[str]] = []
         weights: list[float] = []
         per_query = self.config.dense_weight / len(queries)
-        for text in queries:
-            ranking = self._dense(view, text, dense_scores)
-            rankings.append(ranking)
+        for text in queries if self.config.dense_weight > 0 else []:
+            rankings.append(self._dense(view, text, dense_scores))
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
         if self.config.glossary:  # synonyms too: "chemo" should find "chemotherapy"

@@ -17,9 +17,10 @@ from bench.cli import _sizes, bench_command, register
 from bench.corpus_gen import generate, seed_sentences
 from bench.ingest_bench import RecordingEmbeddings
 from bench.measure import Summary, gold_questions
+from bench.render import markdown
 from bench.report import RESULTS_MD, build_report, write_report
 from bench.retrieval_bench import SyntheticPassages, instrumented, measure_size, timed_search
-from bench.run import quick_config, run_all
+from bench.run import merge, quick_config, run_all
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.text import script_of
@@ -174,6 +175,19 @@ def test_failed_and_skipped_stages_still_give_a_report() -> None:
     assert all(g["met"] is None for g in report["goals"])
     text = "\n".join(g["measured"] for g in report["goals"])
     assert "RuntimeError: boom" in text and "exit -11" in text
+
+
+def test_merge_keeps_earlier_stages_and_says_so(quick_results: dict[str, Any]) -> None:
+    later = copy.deepcopy(quick_results)
+    later["stages"] = {"app": {**later["stages"]["app"], "completed": 99}}
+    later["config"] = {**later["config"], "chunks": 1, "stages": ["app"]}
+    merged = merge(later, quick_results)
+    assert list(merged["stages"]) == ["ingest", "retrieval", "answers", "app"]
+    assert merged["stages"]["app"]["completed"] == 99
+    assert merged["stages"]["ingest"] == quick_results["stages"]["ingest"]
+    assert set(merged["meta"]["carried_over"]) == {"ingest", "retrieval", "answers"}
+    assert merged["config"]["chunks"] == quick_results["config"]["chunks"]
+    assert "carried over from earlier runs" in markdown(build_report(merged))
 
 
 def test_settings_reach_the_app_process_through_env(seeded: Settings,

@@ -162,7 +162,8 @@ def test_personal_dosing_gets_no_instruction(retriever, hash_settings, question,
     assert answer.text.startswith(prompts.PERSONAL_MEDICATION(lang))
     assert answer.kind == "answer" or answer.refused
     if llm and llm.calls:  # the model was told not to advise
-        assert prompts.SAFETY_INSTRUCTION(lang) in str(llm.calls[-1][-1].content)
+        answer_prompt = str(llm.calls[0][-1].content)
+        assert prompts.SAFETY_INSTRUCTION(lang) in answer_prompt
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 100_000, "😀😀😀", "\x00\x01\x02"])
@@ -210,3 +211,18 @@ def test_uncited_but_supported_sentences_get_their_citation(retriever, hash_sett
     assert answer.backend == "llm"
     assert f"[{n}]" in answer.text and "chocolate" not in answer.text
     assert [c.n for c in answer.citations] == [n]
+
+
+def test_chinese_fallback_is_translated_only_if_numbers_survive(retriever, hash_settings) -> None:
+    source = "Surgery is usually done 3 to 4 weeks after chemotherapy ends. [2]"
+    cases = {
+        "化疗结束后，通常3到4周后进行手术。[2]": True,
+        "化疗结束后，通常6周后进行手术。[2]": False,  # a number changed
+        "化疗结束后，通常3到4周后进行手术。": False,  # the citation marker was lost
+        "Surgery is usually done 3 to 4 weeks after chemotherapy ends. [2]": False,  # not Chinese
+    }
+    for reply, kept in cases.items():
+        llm = ScriptedChat(replies=[reply], calls=[])
+        result = Answerer(retriever, llm, hash_settings)._translate_extract(source)
+        assert (result == reply) is kept, reply
+        assert prompts.TRANSLATE_EXTRACT.format(text=source) == llm.calls[0][0].content
