@@ -148,6 +148,32 @@ class RetrievalResult:
     query_embedding: str
     stored_vectors: str
     sizes: tuple[SizeResult, ...]
+    # Query embedding alone (ms) per torch thread count, alternating rounds in one process:
+    # on a busy machine the configured count can be far slower than one thread.
+    embed_by_threads: dict[str, Summary]
+
+
+def thread_probe(query_model: CountingEmbeddings, questions: Sequence[GoldQuestion],
+                 rounds: int = 2) -> dict[str, Summary]:
+    """embed_query latency with 1 torch thread and with the configured count, interleaved."""
+    if not hasattr(query_model, "threads"):
+        return {}  # not a torch model
+    import torch
+
+    configured = torch.get_num_threads()
+    times: dict[str, list[float]] = {}
+    try:
+        for _ in range(rounds):
+            for threads in sorted({1, configured}):
+                torch.set_num_threads(threads)
+                for question in questions:
+                    started = time.perf_counter()
+                    query_model.embed_query(question.question)
+                    times.setdefault(str(threads), []).append(
+                        (time.perf_counter() - started) * 1000)
+    finally:
+        torch.set_num_threads(configured)
+    return {threads: Summary.of(values) for threads, values in times.items()}
 
 
 def measure_size(settings: Settings, query_model: CountingEmbeddings, workdir: Path, size: int,
@@ -206,4 +232,5 @@ def run_retrieval(settings: Settings, query_model: CountingEmbeddings, workdir: 
         query_embedding=f"{type(query_model).__name__} {Path(name).name}".strip(),
         stored_vectors="seeded random unit vectors (synthetic), real texts for BM25",
         sizes=results,
+        embed_by_threads=thread_probe(query_model, questions),
     )

@@ -81,7 +81,7 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.1, ge=0, le=2)
     max_tokens: int = Field(320, ge=16, description="Most tokens generated per answer.")
     context_tokens: int = Field(
-        480, ge=100, description="Token budget for retrieved passages in the prompt (each "
+        240, ge=100, description="Token budget for retrieved passages in the prompt (each "
         "passage keeps its most relevant sentences): prompt size sets time to first token."
     )
 

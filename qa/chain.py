@@ -92,7 +92,8 @@ class Answerer:
             draft = self._extractive(standalone, passages, lang)
         if draft.body == "":  # the model read the passages and found no answer
             yield self._refusal(base, preface, risk, evidence, passages, lang,
-                                Timings(retrieval_ms, first_token or elapsed(), elapsed()))
+                                Timings(retrieval_ms, first_token or elapsed(), elapsed()),
+                                reason=prompts.MODEL_DECLINED_REASON(lang))
             return
         body = f"{preface}\n\n{draft.body}" if preface else draft.body
         yield replace(
@@ -119,7 +120,8 @@ class Answerer:
         return "\n\n".join(parts)
 
     def _refusal(self, base: Answer, preface: str, risk: safety.Assessment, evidence: Evidence,
-                 passages: Sequence[Passage], lang: Lang, timings: Timings) -> Answer:
+                 passages: Sequence[Passage], lang: Lang, timings: Timings,
+                 reason: str | None = None) -> Answer:
         message = prompts.NOT_COVERED(lang)
         topics = list(dict.fromkeys(p.title for p in passages[:3]))
         if topics and evidence.best_dense > 0:
@@ -129,7 +131,7 @@ class Answerer:
         text = f"{preface}\n\n{message}" if preface else message
         return replace(
             base, text=text, kind="safety" if risk.is_urgent else "refusal", refused=True,
-            refusal_reason=prompts.REFUSAL_REASON(lang, score=evidence.best_dense)
+            refusal_reason=reason or prompts.REFUSAL_REASON(lang, score=evidence.best_dense)
             + (f"; missing: {', '.join(evidence.missing)}" if evidence.missing else ""),
             backend="gate", timings=timings, notice=prompts.REFUSAL_NOTICE(lang),
         )
@@ -141,7 +143,7 @@ class Answerer:
         user = prompts.USER(lang, context=context, question=question)
         if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
             user += "\n" + prompts.SAFETY_INSTRUCTION(lang)
-        messages = [SystemMessage(content=prompts.SYSTEM(lang)), HumanMessage(content=user)]
+        messages = [SystemMessage(content=prompts.SYSTEM), HumanMessage(content=user)]
         for chunk in self.llm.stream(messages):
             if chunk.content:
                 yield str(chunk.content)

@@ -55,6 +55,11 @@ class LlamaCppChat(BaseChatModel):
                 model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
                 n_batch=256, seed=self.seed, verbose=False,
             )
+            # Keeps the evaluated state of recent prompts, so the fixed system prompt is not
+            # recomputed after a rewrite or translation call used the context in between.
+            from llama_cpp import LlamaRAMCache
+
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=512 << 20))
         return self._llama
 
     def _payload(self, messages: list[BaseMessage], stop: list[str] | None,

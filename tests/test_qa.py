@@ -75,7 +75,8 @@ def test_chinese_question_gets_a_chinese_answer_citing_the_english_source(
     assert "3到4周" in answer.text and answer.backend == "llm"
     assert [(c.n, c.source) for c in answer.citations] == [(n, NEOADJUVANT)]
     system, user = llm.calls[-1]
-    assert "简体中文" in str(system.content) and "3 to 4 weeks" in str(user.content)
+    assert system.content == prompts.SYSTEM  # fixed, so its cached prefix is reused
+    assert "简体中文" in str(user.content) and "3 to 4 weeks" in str(user.content)
 
 
 def test_unsupported_number_is_removed_and_falls_back(retriever, hash_settings) -> None:
