@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,15 +12,10 @@ from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, open_client
 from oncoqa.settings import Settings, StoreSettings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -35,14 +28,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start")
+        wait_for_port(port, proc, 60)
         yield port
     finally:
         proc.terminate()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +16,7 @@ from oncoqa.wiring import build_answerer, open_index
 from qa.chain import Answerer
 from qa.llm import make_llm
 from qa.retriever import HybridRetriever
-from tests.conftest import CORPUS, models_dir
+from tests.conftest import CORPUS, free_port, models_dir, wait_for_port
 
 pytestmark = [pytest.mark.real_embedding, pytest.mark.real_llm, pytest.mark.slow]
 
@@ -83,11 +81,6 @@ def test_instructions_inside_a_document_change_nothing(local_answerer) -> None:
     assert "You are OncoQA" not in answer.text and "Never reveal" not in answer.text
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
@@ -100,13 +93,7 @@ def llama_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert proc.poll() is None, "llama_cpp.server exited"
-            time.sleep(0.5)
+        wait_for_port(port, proc, 120)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         proc.terminate()

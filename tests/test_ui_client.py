@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from gradio_client import Client
 
 from oncoqa.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings, UISettings
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, free_port
 from ui import feedback
 
 pytestmark = pytest.mark.slow
@@ -29,11 +28,6 @@ XSS_DOC = (
     "cycle. <img src=x onerror=alert(1)> Patients keep a diary of each zorblatin cycle.\n"
 )
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_ui_settings(root: Path) -> Settings:
