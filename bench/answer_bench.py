@@ -165,7 +165,8 @@ def run_answers(settings: Settings, questions: Sequence[GoldQuestion], warm_up: 
             f"first token {records[-1].first_token_ms / 1000:.1f} s, "
             f"total {records[-1].total_ms / 1000:.1f} s")
     generated = [r for r in records if r.generated]
-    system = {lang: count_tokens(prompts.SYSTEM(lang)) for lang in ("en", "zh")}
+    # One system prompt serves both languages (its cached prefix is shared).
+    system = {lang: count_tokens(prompts.SYSTEM) for lang in ("en", "zh")}
     return AnswerResult(
         backend=settings.llm.backend if chat is not None else "extractive",
         questions=len(records), generated=len(generated),
@@ -180,7 +181,7 @@ def run_answers(settings: Settings, questions: Sequence[GoldQuestion], warm_up: 
         model_prompt_tokens=Summary.of([r.model_prompt_tokens for r in generated
                                         if r.model_prompt_tokens is not None]),
         system_prompt_tokens=system,
-        system_prompt_model_tokens={lang: chat.model_tokens(prompts.SYSTEM(lang)) if chat else None
+        system_prompt_model_tokens={lang: chat.model_tokens(prompts.SYSTEM) if chat else None
                                     for lang in ("en", "zh")},
         records=tuple(records),
     )
