@@ -48,12 +48,14 @@ def llm_smoke_check(model_path: Path, timeout: float = 300.0) -> tuple[bool, str
 
 
 class RecordingChat(BaseChatModel):
-    """Wraps a chat model and keeps the messages of every call, so prompt sizes are exact."""
+    """Wraps a chat model and keeps the messages of every call, so prompt sizes are exact;
+    streamed calls (the answer itself) are also kept apart from helper calls."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     inner: BaseChatModel
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    streamed: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -70,6 +72,7 @@ class RecordingChat(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         self.calls.append(list(messages))
+        self.streamed.append(list(messages))
         for chunk in self.inner.stream(messages, stop=stop, **kwargs):
             yield ChatGenerationChunk(message=chunk)
 
@@ -87,7 +90,8 @@ class AnswerRecord:
     language: str
     kind: str
     backend: str
-    generated: bool  # the generator was called (the evidence gate let the question through)
+    generated: bool  # the answer was streamed from the generator (the gate let it through)
+    llm_calls: int  # every generator call for this question (rewrites, translations too)
     retrieval_ms: float
     first_token_ms: float
     total_ms: float
@@ -117,6 +121,7 @@ class AnswerResult:
 
 def _ask(answerer: Any, chat: RecordingChat | None, question: GoldQuestion) -> AnswerRecord:
     calls_before = len(chat.calls) if chat else 0
+    streamed_before = len(chat.streamed) if chat else 0
     final: Answer | None = None
     pieces: list[str] = []
     for event in answerer.stream(question.question):
@@ -125,14 +130,16 @@ def _ask(answerer: Any, chat: RecordingChat | None, question: GoldQuestion) -> A
         else:
             pieces.append(event)
     assert final is not None
-    prompt: list[BaseMessage] = chat.calls[-1] if chat and len(chat.calls) > calls_before else []
+    answered = chat is not None and len(chat.streamed) > streamed_before
+    prompt: list[BaseMessage] = chat.streamed[streamed_before] if chat and answered else []
     text = "\n".join(str(m.content) for m in prompt)
     model_tokens = chat.model_tokens(text) if chat and prompt else None
     output = "".join(pieces)
     output_tokens = (chat.model_tokens(output) if chat else None) or count_tokens(output)
     return AnswerRecord(
         id=question.id, language=question.language, kind=final.kind, backend=final.backend,
-        generated=bool(prompt), retrieval_ms=round(final.timings.retrieval, 1),
+        generated=bool(prompt), llm_calls=len(chat.calls) - calls_before if chat else 0,
+        retrieval_ms=round(final.timings.retrieval, 1),
         first_token_ms=round(final.timings.first_token, 1), total_ms=round(final.timings.total, 1),
         prompt_tokens=count_tokens(text) if prompt else 0, model_prompt_tokens=model_tokens,
         output_tokens=output_tokens if output else 0,

@@ -95,6 +95,27 @@ def retrieval(ret: dict[str, Any], goal_size: int, goal_ms: float) -> list[str]:
     return notes
 
 
+def concurrency(app: dict[str, Any], single_total_ms: float | None) -> list[str]:
+    done = [c for c in app["conversations"] if c["ok"]]
+    if not done:
+        return []
+    n = len(app["conversations"])
+    fastest = min(c["seconds"] for c in done)
+    text = (f"{_verdict(app['errors'] == 0 and len(done) == n)}: {len(done)}/{n} simultaneous "
+            f"conversations completed ({fastest:.1f} s fastest, {app['latency']['max']:.1f} s "
+            f"slowest)")
+    if app["backend"] == "local" and not app.get("note"):
+        text += (". Latency grows with queue position because generation is serial: one "
+                 "llama.cpp context behind a lock answers one question at a time")
+    text += (f"; {n} conversations took {app['wall_seconds']:.0f} s of wall time, "
+             f"≈ {app['wall_seconds'] / n:.1f} s each")
+    if single_total_ms:
+        text += f" (one answer alone: p50 {single_total_ms / 1000:.1f} s)"
+    text += (f". App RSS: {app['rss_idle_mb']:,.0f} MB idle, {app['rss_loaded_mb']:,.0f} MB "
+             f"after the first answer, {app['rss_after_mb']:,.0f} MB after the concurrent run.")
+    return [text]
+
+
 def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
     generated = [r for r in ans["records"] if r["generated"]]
     if not generated:
@@ -122,7 +143,10 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
         f"{ans['prompt_tokens']['p50']:.0f}), of which the fixed system prompt is "
         f"{system['en']} (en) / {system['zh']} (zh) and can come from llama.cpp's prefix cache "
         f"when consecutive questions share a language; the passages (context budget) are the "
-        f"rest, so prompt size is the lever. Effective prompt speed ≈ {speed:.0f} tokens/s.",
+        f"rest, so prompt size is the lever. Effective prompt speed ≈ {speed:.0f} tokens/s, so a "
+        f"first token within {goal_ms / 1000:.0f} s leaves room for ≈ "
+        f"{max(speed * (goal_ms - retrieval) / 1000, 0):.0f} prompt tokens instead of "
+        f"{tokens:.0f}.",
         f"Answer total p50 {ans['total']['p50'] / 1000:.2f} s, p95 "
         f"{ans['total']['p95'] / 1000:.2f} s: after the first token the model writes p50 "
         f"{out:.0f} tokens at ≈ {rate:.1f} tokens/s. {ans['gated']} of {ans['questions']} "

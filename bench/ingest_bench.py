@@ -103,9 +103,12 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, workdir: Path
     load_seconds = time.perf_counter() - started
     recorder = RecordingEmbeddings(embeddings)
 
+    next_report = [1000]
+
     def progress(stage: str, done: int, total: int) -> None:
-        if stage == "embed" and (done == total or done % 2048 < settings.store.batch_size):
-            say(f"ingest: embedded {done}/{total}")
+        if stage == "embed" and done >= next_report[0]:
+            say(f"ingest: embedded {done} chunks")
+            next_report[0] = (done // 1000 + 1) * 1000
 
     first = ingest(fresh, recorder, corpus.directory, progress=progress)
     peak = peak_rss_mb()

@@ -116,7 +116,7 @@ def goals(results: dict[str, Any]) -> list[Goal]:
 
 def explanations(results: dict[str, Any]) -> list[str]:
     """Where the time goes, computed from the component timings, for each missed goal."""
-    from bench.explain import answers, ingestion, retrieval
+    from bench.explain import answers, concurrency, ingestion, retrieval
 
     notes: list[str] = []
     if ing := _stage(results, "ingest"):
@@ -126,6 +126,8 @@ def explanations(results: dict[str, Any]) -> list[str]:
     if ans := _stage(results, "answers"):
         notes += answers(ans, TTFT_GOAL_MS)
     app = _stage(results, "app")
+    if app:
+        notes += concurrency(app, ans["total_all"]["p50"] if ans else None)
     if app and app["errors"]:
         failed = [c for c in app["conversations"] if not c["ok"]]
         notes.append("Concurrency: failed conversations: " + "; ".join(
