@@ -175,7 +175,7 @@ def run_answers(settings: Settings, questions: Sequence[GoldQuestion], warm_up: 
     # One system prompt serves both languages (its cached prefix is shared).
     system = {lang: count_tokens(prompts.SYSTEM) for lang in ("en", "zh")}
     return AnswerResult(
-        backend=settings.llm.backend if chat is not None else "extractive",
+        backend=chat.inner._llm_type if chat is not None else "extractive",
         questions=len(records), generated=len(generated),
         refused=sum(r.kind == "refusal" for r in records),
         gated=sum(r.kind == "refusal" and not r.generated for r in records),

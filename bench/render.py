@@ -37,6 +37,11 @@ def _reduced(config: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _stage_minutes(report: dict[str, Any]) -> float:
+    stages = report.get("stages", {}).values()
+    return sum(float(data.get("stage_seconds", 0)) for data in stages) / 60
+
+
 def _header(report: dict[str, Any]) -> list[str]:
     meta = report.get("meta", {})
     config = report.get("config", {})
@@ -52,12 +57,13 @@ def _header(report: dict[str, Any]) -> list[str]:
         f"Run {meta.get('date', '?')} on {meta.get('cpu', '?')} ({meta.get('cores', '?')} cores"
         f"), load average {'/'.join(map(str, load[0]))} at start and "
         f"{'/'.join(map(str, load[1]))} at end (the machine is shared, so absolute times are "
-        f"noisy; the ratios compare work done in the same run). Whole run "
-        f"{meta.get('seconds', 0) / 60:.0f} min. Regenerate with `make bench`.")
+        f"noisy; the ratios compare work done in the same run). Stage wall times total "
+        f"{_stage_minutes(report):.0f} min. Regenerate with `make bench`.")
     carried = meta.get("carried_over") or {}
     if carried:
-        lines += ["", "Stages carried over from earlier runs (`--merge`): " + ", ".join(
-            f"{name} (finished {when})" for name, when in carried.items()) + "."]
+        lines += ["", "Stages run at different times (`--only STAGE --merge`, because the shared "
+                  "machine was busy) and carried over from earlier runs: " + ", ".join(
+                      f"{name} (finished {when})" for name, when in carried.items()) + "."]
     return lines + [""]
 
 

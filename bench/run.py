@@ -156,7 +156,7 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in
                    Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("llama_cpp_python", "torch", "sentence-transformers", "chromadb", "gradio"):
         try:
             versions[package] = metadata.version(package)

@@ -12,6 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from bench.answer_bench import run_answers
 from bench.app_bench import settings_env
 from bench.cli import _sizes, bench_command, register
 from bench.corpus_gen import generate, seed_sentences
@@ -30,6 +31,7 @@ from qa import retriever as retriever_module
 from qa.fusion import rrf
 from qa.retriever import HybridRetriever
 from tests.conftest import CORPUS
+from tests.fakes import ScriptedChat
 
 
 def hash_settings(root: Path) -> Settings:
@@ -111,6 +113,22 @@ def test_timed_search_follows_the_retriever(tmp_path: Path, seeded: Settings) ->
     assert all(ms[name] > 0 for name in ("prepare", "embed", "dense", "bm25", "fusion"))
     assert sum(ms.values()) == pytest.approx(total, rel=0.01)
     assert retriever_module.rrf is rrf and "_dense" not in retriever.__dict__  # restored
+
+
+def test_answer_latency_records_the_streamed_prompt(seeded: Settings) -> None:
+    from oncoqa.wiring import build_answerer
+
+    answerer = build_answerer(seeded)
+    answerer.llm = ScriptedChat(replies=["Chemotherapy before surgery shrinks the tumour [1]."])
+    questions = gold_questions(1)
+    result = run_answers(seeded, questions, gold_questions(2)[1], answerer=answerer)
+    assert result.questions == 2 and result.backend == "scripted"
+    generated = [r for r in result.records if r.generated]
+    assert generated, "the scripted model was never streamed"
+    system = result.system_prompt_tokens
+    assert all(r.prompt_tokens > system[r.language] and r.llm_calls >= 1 for r in generated)
+    assert all(r.model_prompt_tokens is None for r in generated)  # no llama tokenizer here
+    assert result.first_token.n == len(generated) and result.prompt_tokens.p50 > 0
 
 
 def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: Path) -> None:
