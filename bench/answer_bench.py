@@ -17,8 +17,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 
 from bench.measure import GoldQuestion, Summary
-from ingest.text import count_tokens
-from oncoqa.settings import Settings
+from core.text import count_tokens
+from core.settings import Settings
 from qa import prompts
 from qa.types import Answer
 

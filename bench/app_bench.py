@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bench.measure import GoldQuestion, Summary, free_port, peak_tree_rss_mb, tree_rss_mb
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 Log = Callable[[str], None]
 REPO = Path(__file__).resolve().parents[1]

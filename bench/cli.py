@@ -14,8 +14,8 @@ import click
 from bench.report import RESULTS_MD, build_report, write_report
 from bench.run import STAGES, BenchConfig, quick_config, run_all
 from bench.run import merge as merge_results
-from oncoqa.errors import OncoQAError
-from oncoqa.settings import Settings
+from core.errors import OncoQAError
+from core.settings import Settings
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.load import SourceText, discover, load_file
-from ingest.text import Lang, count_tokens, script_of, split_sentences
-from oncoqa.settings import ChunkSettings
+from core.text import Lang, count_tokens, script_of, split_sentences
+from core.settings import ChunkSettings
 
 SEED_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 # The seed corpus has only a handful of Chinese sentences, so Chinese sentences are rebuilt

@@ -15,7 +15,7 @@ from ingest.embeddings import CountingEmbeddings
 from ingest.load import SourceText, discover, load_file
 from ingest.pipeline import ingest
 from ingest.store import Registry, open_client
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 Log = Callable[[str], None]
 

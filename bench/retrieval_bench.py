@@ -16,7 +16,7 @@ from bench.corpus_gen import generate
 from bench.measure import GoldQuestion, Summary
 from ingest.embeddings import CountingEmbeddings
 from ingest.pipeline import ingest
-from oncoqa.settings import Settings
+from core.settings import Settings
 from oncoqa.wiring import open_index
 from qa import retriever as retriever_module
 from qa.retriever import HybridRetriever

@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 Log = Callable[[str], None]
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.run import config_from, run_stage
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,7 @@ from eval.gold import Evidence, GoldItem
 from eval.run import Progress, run_retrieval
 from eval.summary import SliceSummary, summarize
 from ingest.embeddings import CountingEmbeddings
-from oncoqa.settings import Settings
+from core.settings import Settings
 from oncoqa.wiring import build_embeddings
 
 COLUMNS = ("hit@1", "hit@4", "mrr", "ndcg@4")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from oncoqa.errors import OncoQAError
+from core.errors import OncoQAError
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = EVAL_DIR / "reports" / "latest"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ingest.embeddings import CountingEmbeddings
-from oncoqa.settings import Settings
+from core.settings import Settings
 from oncoqa.wiring import build_embeddings, open_index
 from qa.retriever import HybridRetriever
 

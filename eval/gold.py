@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.load import SourceText, load_file
-from ingest.text import script_of
-from oncoqa.errors import OncoQAError
+from core.text import script_of
+from core.errors import OncoQAError
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 KEYS = ("id", "language", "question", "turns", "answerable", "sources", "evidence", "key_facts",

@@ -9,7 +9,7 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, R, Success, nDCG
 
-from ingest.text import script_of
+from core.text import script_of
 
 CUTOFFS = (1, 4)
 KEY_FACT_RECALL = "answer.key_fact_recall"

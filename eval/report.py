@@ -11,7 +11,7 @@ from typing import Any
 from eval.run import Row
 from eval.summary import SLICE_GROUPS, SliceSummary, as_json
 from eval.thresholds import Failure, describe
-from oncoqa.errors import OncoQAError
+from core.errors import OncoQAError
 
 CHART_METRICS = ("doc.hit@4", "passage.hit@4", "passage.mrr", "answer.key_fact_recall",
                  "answer.refusal_recall")

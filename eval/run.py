@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from eval import metrics
 from eval.gold import Evidence, GoldItem, Located
-from oncoqa.errors import OncoQAError
-from qa.question import check_question, language_of, standalone_question
+from core.errors import OncoQAError
+from core.text import language_of
+from qa.question import check_question, standalone_question
 from qa.types import Answer, Passage, Turn
 
 Progress = Callable[[int, int, str], None]  # (done, total, item id)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from eval.run import Row
 from eval.summary import SliceSummary, missed, slices
-from oncoqa.errors import OncoQAError
+from core.errors import OncoQAError
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import Lang, Sentence, count_tokens, split_sentences
+from core.text import Lang, Sentence, count_tokens, split_sentences
 
 # Chinese text is denser than English, so a translation is this much shorter in characters;
 # adjacent sections outside the band are not treated as translations of each other.

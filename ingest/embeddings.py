@@ -10,10 +10,10 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from oncoqa.errors import ModelMissingError
-from oncoqa.settings import DEFAULT_E5, EmbeddingSettings
+from core.errors import ModelMissingError
+from core.settings import DEFAULT_E5, EmbeddingSettings
+from core.text import CJK_RUN
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -109,7 +109,7 @@ class HashEmbeddings(CountingEmbeddings):
 def features(text: str) -> list[str]:
     lowered = text.lower()
     out = _WORD.findall(lowered)
-    for run in _CJK_RUN.findall(lowered):
+    for run in CJK_RUN.findall(lowered):
         out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out

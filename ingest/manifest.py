@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from oncoqa.errors import CorpusError
+from core.errors import CorpusError
 
 MANIFEST_NAME = "manifest.json"
 

@@ -16,8 +16,8 @@ from ingest.load import Skipped, SourceText, discover, fallback_title, load_file
 from ingest.manifest import load_manifest
 from ingest.schema import chunk_document
 from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock
-from oncoqa.errors import CorpusError
-from oncoqa.settings import Settings
+from core.errors import CorpusError
+from core.settings import Settings
 
 # (stage, done, total): stage is "read" (documents) or "embed" (chunks).
 Progress = Callable[[str, int, int], None]

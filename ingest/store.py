@@ -15,8 +15,8 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from ingest.schema import DOC_SHA, SOURCE
-from oncoqa.errors import IndexLockedError, NoIndexError
-from oncoqa.settings import Settings
+from core.errors import IndexLockedError, NoIndexError
+from core.settings import Settings
 
 _INDEX_RECORD = "__index__"
 _LOCK_NAME = ".oncoqa-writer.lock"

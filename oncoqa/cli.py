@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from oncoqa.errors import OncoQAError
-from oncoqa.settings import Settings
+from core.errors import OncoQAError
+from core.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

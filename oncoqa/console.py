@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 
 def _console() -> Console:
@@ -137,7 +137,7 @@ def ask(settings: Settings, question: str, *, as_json: bool) -> None:
 
 
 def chat(settings: Settings) -> None:
-    from oncoqa.errors import BadQuestionError
+    from core.errors import BadQuestionError
     from oncoqa.wiring import build_answerer
     from qa.types import Answer, Turn
 

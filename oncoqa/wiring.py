@@ -6,7 +6,7 @@ from typing import Any
 
 from ingest.embeddings import CountingEmbeddings, make_embeddings
 from ingest.store import ChunkStore, Registry, open_client
-from oncoqa.settings import Settings
+from core.settings import Settings
 
 
 def build_embeddings(settings: Settings) -> CountingEmbeddings:
@@ -51,7 +51,6 @@ def index_status(settings: Settings) -> dict[str, Any]:
 
 def build_answerer(settings: Settings, embeddings: CountingEmbeddings | None = None) -> Any:
     """The full answer chain over the existing index, with the configured LLM backend."""
-    from qa.chain import Answerer
     from qa.llm import make_llm
     from qa.retriever import HybridRetriever
 
@@ -64,4 +63,18 @@ def build_answerer(settings: Settings, embeddings: CountingEmbeddings | None = N
         translator = llm_translator(llm)
     retriever = HybridRetriever(store=store, registry=registry, config=settings.retrieval,
                                 k=settings.retrieval.k, translator=translator)
-    return Answerer(retriever, llm, settings)
+    return make_answerer(retriever, llm, settings)
+
+
+def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
+    """The configured answer design over a retriever and a generator (None: extractive)."""
+    from qa.chain import Answerer
+    from qa.compose import ComposeAnswerer
+    from qa.phrase import Phraser
+    from qa.select import SentenceSelector
+
+    if settings.answer.design == "compose":
+        return ComposeAnswerer(retriever, llm, settings)
+    selector = SentenceSelector(retriever.store.embeddings, idf=lambda: retriever.view().bm25.idf)
+    phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
+    return Answerer(retriever, llm, settings, selector=selector, phraser=phraser)

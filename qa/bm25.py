@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from core.text import CJK_RANGES, CJK_RUN
 from qa.glossary import GLOSSARY
 
-# Same CJK ranges as ingest.text.cjk_count. A "piece" is a CJK run or a Latin/digit word;
+# A "piece" is a CJK run or a Latin/digit word;
 # anything else (spaces, punctuation of both scripts, hyphens, slashes) separates pieces, so
 # "5-fluorouracil" gives "5" and "fluorouracil" and "RAS/BRAF" gives "ras" and "braf".
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_PIECE = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
-_CJK_WORD = re.compile(rf"[{_CJK}]+")
+_PIECE = re.compile(rf"([{CJK_RANGES}]+)|([^\W_{CJK_RANGES}]+)")
 
 _EN_STOP_WORDS = """a an the and or but if then than so as of to in on at by for with from into
 about over under is are was were be been being am do does did done have has had having it its
@@ -72,7 +71,7 @@ def _build_segmenter() -> Any:
     # whatever surrounds them; search mode still emits their dictionary sub-words (单抗, 直肠癌).
     for zh_terms, _ in GLOSSARY:
         for term in zh_terms:
-            if len(term) >= 2 and _CJK_WORD.fullmatch(term):
+            if len(term) >= 2 and CJK_RUN.fullmatch(term):
                 seg.add_word(term)
     return seg
 

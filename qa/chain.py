@@ -1,47 +1,46 @@
-"""The answer chain: question -> safety -> retrieval -> evidence gate -> generation -> checks."""
+"""The answer chain, orchestration only: question -> safety -> retrieval -> gate -> sentence
+selection -> one-sentence phrasing, each verified -> cited answer."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 
-from ingest.text import script_of
-from oncoqa.settings import Settings
-from qa import extractive, glossary, prompts, safety
+from core.settings import Settings
+from core.text import Lang, language_of
+from qa import prompts, safety
 from qa.bm25 import tokenize
-from qa.citations import format_context, strip_invalid
 from qa.gate import Evidence, assess_evidence, question_concepts
-from qa.llm import backend_errors, describe_failure
-from qa.question import check_question, language_of, standalone_question
+from qa.phrase import Phrased, Phraser
+from qa.question import check_question, standalone_question
 from qa.retriever import HybridRetriever
-from qa.support import SupportResult, check_answer, check_sentence
-from qa.types import Answer, Citation, Lang, Passage, Timings, Turn
-
-# The model's own "not covered" phrasing (we instruct it to use exactly this in prompts.SYSTEM).
-_PLACEHOLDER = re.compile(r"\s*[\[【［]\s*[nN]\s*[\]】］]")
-_MODEL_DECLINES = ("do not cover", "don't cover", "没有涉及", "无法回答")
+from qa.select import Selection, SentenceSelector
+from qa.types import Answer, Citation, Passage, Support, Timings, Turn
 
 
 @dataclass(frozen=True)
-class _Draft:
-    body: str
-    citations: tuple[Citation, ...]
-    backend: str
+class _Context:
+    question: str  # standalone question
+    lang: Lang
+    risk: safety.Assessment
+    passages: tuple[Passage, ...]
+    evidence: Evidence
+    selection: Selection
 
 
 class Answerer:
     """Answers questions from the index. One instance serves many conversations."""
 
     def __init__(self, retriever: HybridRetriever, llm: BaseChatModel | None,
-                 settings: Settings) -> None:
+                 settings: Settings, *, selector: SentenceSelector, phraser: Phraser) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings
+        self.selector = selector
+        self.phraser = phraser
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         final = None
@@ -52,215 +51,127 @@ class Answerer:
         return final
 
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
-        """Yields text deltas as they are generated, then the checked final Answer (whose text
-        replaces the deltas: unsupported sentences may have been removed)."""
+        """Yields each verified sentence as soon as it is ready, then the final Answer."""
         started = time.perf_counter()
-        text = check_question(question)
-        lang = language_of(text)
-        risk = safety.assess(text)
-        standalone = standalone_question(text, history, self.llm, lang)
-        passages = self.retriever.search(standalone)
-        retrieval_ms = (time.perf_counter() - started) * 1000
-        evidence = self._evidence(standalone, passages, lang)
-        preface = self._preface(risk, lang)
-        base = Answer(text="", language=lang, retrieved=tuple(passages),
-                      notice=prompts.DISCLAIMER(lang), standalone_question=standalone)
 
         def elapsed() -> float:
             return (time.perf_counter() - started) * 1000
 
-        if not evidence.covered:
-            yield self._refusal(base, preface, risk, evidence, passages, lang,
-                                Timings(retrieval_ms, elapsed(), elapsed()))
-            return
-        if preface:
+        text = check_question(question)
+        lang = language_of(text)  # decided once, passed down
+        risk = safety.assess(text)
+        preface = _preface(risk, lang)
+        if preface:  # urgent advice goes out before any retrieval or model work
             yield preface + "\n\n"
-        first_token = 0.0
-        draft: _Draft | None = None
-        if self.llm is not None:
-            pieces: list[str] = []
-            try:
-                for delta in self._generate(standalone, passages, lang, risk):
-                    first_token = first_token or elapsed()
-                    pieces.append(delta)
-                    yield delta
-                draft = self._check("".join(pieces), passages, lang)
-            except backend_errors() as exc:
-                note = prompts.LLM_UNAVAILABLE(lang, detail=describe_failure(exc).message)
-                draft = self._extractive(standalone, passages, lang, note=note)
-        if draft is None:
-            draft = self._extractive(standalone, passages, lang)
-        if draft.body == "":  # the model read the passages and found no answer
-            yield self._refusal(base, preface, risk, evidence, passages, lang,
-                                Timings(retrieval_ms, first_token or elapsed(), elapsed()),
-                                reason=prompts.MODEL_DECLINED_REASON(lang))
+        ctx = self._context(text, history, lang, risk)
+        retrieval_ms = elapsed()
+        base = Answer(text="", language=lang, retrieved=ctx.passages,
+                      notice=prompts.DISCLAIMER(lang), standalone_question=ctx.question)
+        if not self._answerable(ctx):
+            yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))
             return
-        body = f"{preface}\n\n{draft.body}" if preface else draft.body
+        shown: list[Phrased] = []
+        first = 0.0
+        for candidate in ctx.selection.chosen:
+            phrased = self.phraser.phrase(candidate, lang)
+            if any(p.text == phrased.text for p in shown):
+                continue  # never show one sentence twice
+            shown.append(phrased)
+            first = first or elapsed()
+            yield _render([phrased], lang) + _gap(lang)
+        body = _render(shown, lang)
         yield replace(
-            base, text=body, kind="safety" if risk.is_urgent else "answer",
-            citations=draft.citations, backend=draft.backend,
-            timings=Timings(retrieval_ms, first_token or elapsed(), elapsed()),
+            base, text=f"{preface}\n\n{body}" if preface else body,
+            kind="safety" if risk.is_urgent else "answer", citations=_citations(shown, ctx),
+            backend="llm" if any(p.mode in ("rewrite", "translation") for p in shown)
+            else "extractive",
+            timings=Timings(retrieval_ms, first or elapsed(), elapsed()),
         )
 
-    def _evidence(self, question: str, passages: Sequence[Passage], lang: Lang) -> Evidence:
+    def _context(self, text: str, history: Sequence[Turn], lang: Lang,
+                 risk: safety.Assessment) -> _Context:
+        standalone = standalone_question(text, history, self.llm, lang)
+        passages = tuple(self.retriever.search(standalone))
         config = self.settings.retrieval
-        return assess_evidence(
-            question_concepts(question), passages, idf=self.retriever.view().bm25.idf,
+        evidence = assess_evidence(
+            question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
+        terms = [t for v in self.retriever.query_variants(standalone) for t in tokenize(v)]
+        selection = self.selector.select(standalone, terms, passages, lang)
+        return _Context(standalone, lang, risk, passages, evidence, selection)
 
-    @staticmethod
-    def _preface(risk: safety.Assessment, lang: Lang) -> str:
-        parts = []
-        if risk.is_urgent:
-            parts.append(prompts.URGENT(lang))
-        if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
-            parts.append(prompts.PERSONAL_MEDICATION(lang))
-            parts.append(prompts.GENERAL_INFO_HEADER(lang))
-        return "\n\n".join(parts)
+    def _answerable(self, ctx: _Context) -> bool:
+        """The evidence gate: the best passage is close enough and selection found a sentence
+        that answers. Nothing the model says is a reason to refuse."""
+        floor = self.settings.answer.min_sentence_score
+        return ctx.evidence.covered and bool(ctx.selection.chosen) and (
+            ctx.selection.best >= floor)
 
-    def _refusal(self, base: Answer, preface: str, risk: safety.Assessment, evidence: Evidence,
-                 passages: Sequence[Passage], lang: Lang, timings: Timings,
-                 reason: str | None = None) -> Answer:
+    def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings) -> Answer:
+        lang = ctx.lang
         message = prompts.NOT_COVERED(lang)
-        topics = list(dict.fromkeys(p.title for p in passages[:3]))
-        if topics and evidence.best_dense > 0:
+        topics = list(dict.fromkeys(p.title for p in ctx.passages[:3]))
+        if topics and ctx.evidence.best_dense > 0:
             quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
                 prompts.TOPIC(lang, title=t) for t in topics[:2])
             message += prompts.NOT_COVERED_CLOSEST(lang, topics=quoted)
-        text = f"{preface}\n\n{message}" if preface else message
+        reason = prompts.REFUSAL_REASON(lang, score=ctx.evidence.best_dense)
+        if ctx.evidence.covered:  # close passages, but no sentence in them answers
+            reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
+        if ctx.evidence.missing:
+            reason += f"; missing: {', '.join(ctx.evidence.missing)}"
         return replace(
-            base, text=text, kind="safety" if risk.is_urgent else "refusal", refused=True,
-            refusal_reason=reason or prompts.REFUSAL_REASON(lang, score=evidence.best_dense)
-            + (f"; missing: {', '.join(evidence.missing)}" if evidence.missing else ""),
-            backend="gate", timings=timings, notice=prompts.REFUSAL_NOTICE(lang),
+            base, text=f"{preface}\n\n{message}" if preface else message,
+            kind="safety" if ctx.risk.is_urgent else "refusal", refused=True,
+            refusal_reason=reason, backend="gate", timings=timings,
+            notice=prompts.REFUSAL_NOTICE(lang),
         )
 
-    def _generate(self, question: str, passages: Sequence[Passage], lang: Lang,
-                  risk: safety.Assessment) -> Iterator[str]:
-        assert self.llm is not None
-        context = format_context(self._budgeted(question, passages))
-        user = prompts.USER(lang, context=context, question=question)
-        if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
-            user += "\n" + prompts.SAFETY_INSTRUCTION(lang)
-        messages = [SystemMessage(content=prompts.SYSTEM), HumanMessage(content=user)]
-        for chunk in self.llm.stream(messages):
-            if chunk.content:
-                yield str(chunk.content)
 
-    def _budgeted(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
-        """Passages cut to their most relevant sentences within the token budget: prompt size
-        is what a CPU pays for before the first token."""
-        terms = [t for v in self.retriever.query_variants(question) for t in tokenize(v)]
-        share = max(60, self.settings.llm.context_tokens // max(1, len(passages)))
-        idf = self.retriever.view().bm25.idf
-        return [replace(p, text=extractive.compress(p.text, terms, share, idf=idf))
-                for p in passages]
-
-    def _check(self, raw: str, passages: Sequence[Passage], lang: Lang) -> _Draft:
-        """Keep only sentences whose citations support them; fall back to extractive if none."""
-        # Small models sometimes copy a placeholder marker such as "[n]" literally.
-        text = strip_invalid(_PLACEHOLDER.sub("", raw).strip(), len(passages))
-        if any(phrase in text.lower() for phrase in _MODEL_DECLINES) and "[" not in text:
-            return _Draft("", (), "llm")
-        texts = [p.text for p in passages]
-        results = [_attribute(sentence, cited, result, texts)
-                   for sentence, cited, result in check_answer(text, texts,
-                                                               glossary_terms=glossary.expand)]
-        kept = [(sentence, cited, result) for sentence, cited, result in results
-                if cited and result.supported]
-        if not kept or (lang == "zh" and script_of(" ".join(s for s, _, _ in kept)) != "zh"):
-            note = prompts.NO_SUPPORTED_ANSWER_NOTE(lang)
-            return self._extractive("", passages, lang, note=note, terms_from=text)
-        body = " ".join(sentence for sentence, _, _ in kept) if lang == "en" else "".join(
-            sentence for sentence, _, _ in kept)
-        return _Draft(body, _citations(kept, passages), "llm")
-
-    def _translate_extract(self, rendered: str) -> str | None:
-        """Chinese rendering of English source sentences, kept only when it preserves every
-        number and citation marker (translation is a narrower task than answering)."""
-        if self.llm is None or script_of(rendered) == "zh":
-            return None
-        try:
-            reply = self.llm.invoke(
-                [HumanMessage(content=prompts.TRANSLATE_EXTRACT.format(text=rendered))],
-                max_tokens=400, temperature=0.0,
-            )
-        except backend_errors():
-            return None
-        text = _PLACEHOLDER.sub("", str(reply.content)).strip()
-        if (script_of(text) != "zh" or _numbers(text) != _numbers(rendered)
-                or set(_MARKER.findall(text)) != set(_MARKER.findall(rendered))):
-            return None
-        return text
-
-    def _extractive(self, question: str, passages: Sequence[Passage], lang: Lang, *,
-                    note: str = "", terms_from: str = "") -> _Draft:
-        view = self.retriever.view()
-        source = question or terms_from
-        terms = [t for v in self.retriever.query_variants(source) for t in tokenize(v)]
-        extracts = extractive.best_sentences(terms, passages, idf=view.bm25.idf)
-        rendered = extractive.render(extracts)
-        translated = self._translate_extract(rendered) if lang == "zh" else None
-        if translated:
-            body = prompts.EXTRACTIVE_HEADER_TRANSLATED + "\n" + translated
-        else:
-            body = prompts.EXTRACTIVE_HEADER(lang) + "\n" + rendered
-        if note:
-            body = f"{note}\n\n{body}"
-        cited = [(f"{e.sentence} [{e.n}]", (e.n,), None) for e in extracts]
-        return _Draft(body, _citations(cited, passages), "extractive")
+def _preface(risk: safety.Assessment, lang: Lang) -> str:
+    parts = []
+    if risk.is_urgent:
+        parts.append(prompts.URGENT(lang))
+    if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
+        parts.append(prompts.PERSONAL_MEDICATION(lang))
+        parts.append(prompts.GENERAL_INFO_HEADER(lang))
+    return "\n\n".join(parts)
 
 
-def _numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:\.\d+)?", _MARKER.sub(" ", text)))
+def _gap(lang: Lang) -> str:
+    return "" if lang == "zh" else " "
 
 
-_MARKER = re.compile(r"\[\d+\]")
-
-
-def _attribute(sentence: str, cited: tuple[int, ...], result: SupportResult,
-               passages: Sequence[str]) -> tuple[str, tuple[int, ...], SupportResult]:
-    """Small models often forget the markers: cite the one passage that supports an uncited
-    sentence, so a grounded sentence is kept (with its marker) rather than dropped."""
-    if cited or result.reason != "no-citation":
-        return sentence, cited, result
-    best: tuple[float, int, SupportResult] | None = None
-    for n, passage in enumerate(passages, 1):
-        check = check_sentence(sentence, [passage], glossary_terms=glossary.expand)
-        if check.supported and (best is None or check.overlap > best[0]):
-            best = (check.overlap, n, check)
-    if best is None:
-        return sentence, cited, result
-    return _with_marker(sentence, best[1]), (best[1],), best[2]
+def _render(shown: Sequence[Phrased], lang: Lang) -> str:
+    """Each shown sentence followed by the marker of the passage its source sentence is in."""
+    return _gap(lang).join(_with_marker(p.text, p.source.n) for p in shown)
 
 
 def _with_marker(sentence: str, n: int) -> str:
-    """Insert [n] before the sentence's closing punctuation."""
+    """[n] goes before the sentence's closing punctuation."""
     stripped = sentence.rstrip()
-    if stripped and stripped[-1] in ".!?。！？":
+    if stripped and stripped[-1] in ".!?。！？；;":
         return f"{stripped[:-1]} [{n}]{stripped[-1]}"
     return f"{stripped} [{n}]"
 
 
-def _citations(kept: Sequence[tuple[str, tuple[int, ...], object]],
-               passages: Sequence[Passage]) -> tuple[Citation, ...]:
-    by_number: dict[int, list[str]] = {}
-    quotes: dict[int, str] = {}
-    for sentence, cited, result in kept:
-        for n in cited:
-            by_number.setdefault(n, []).append(sentence)
-            best = getattr(result, "best_sentence", "")
-            if best and n not in quotes:
-                quotes[n] = best
-    citations = []
-    for n in sorted(by_number):
-        p = passages[n - 1]
-        quote = quotes.get(n) or _strip_marker(by_number[n][0])
-        citations.append(Citation(n=n, source=p.source, title=p.title, text=p.text, start=p.start,
-                                  end=p.end, sentences=tuple(by_number[n]), quote=quote))
-    return tuple(citations)
-
-
-def _strip_marker(sentence: str) -> str:
-    return sentence.rsplit(" [", 1)[0]
+def _citations(shown: Sequence[Phrased], ctx: _Context) -> tuple[Citation, ...]:
+    """One citation per cited passage, carrying each shown sentence with its source sentence."""
+    by_passage: dict[int, list[Phrased]] = {}
+    for p in shown:
+        by_passage.setdefault(p.source.n, []).append(p)
+    out = []
+    for n in sorted(by_passage):
+        passage = ctx.passages[n - 1]
+        items = by_passage[n]
+        out.append(Citation(
+            n=n, source=passage.source, title=passage.title, text=passage.text,
+            start=passage.start, end=passage.end,
+            sentences=tuple(_with_marker(p.text, n) for p in items),
+            quote=items[0].source.text,
+            support=tuple(Support(sentence=p.text, source_sentence=p.source.text, mode=p.mode,
+                                  start=passage.start + p.source.start,
+                                  end=passage.start + p.source.end) for p in items),
+        ))
+    return tuple(out)

@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 
-from ingest.text import split_sentences
+from core.text import split_sentences
 from qa.types import Passage
 
 # Models write ASCII, full-width and lenticular brackets, with ASCII or Chinese list separators

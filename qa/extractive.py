@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.text import count_tokens, split_sentences, truncate_tokens
+from core.text import count_tokens, split_sentences, truncate_tokens
 from qa.bm25 import tokenize
 from qa.types import Passage
 

@@ -265,6 +265,26 @@ def _matches(question: str) -> list[tuple[int, int, str]]:
     return hits
 
 
+def entries(text: str) -> set[int]:
+    """Indexes of the glossary entries text names, in either language: one id per concept, so
+    "chemotherapy" and 化疗 give the same one."""
+    return {entry for _, entry, _ in _matches(text)}
+
+
+# Entries that name no treatment, drug, test or disease: question and time words. A rewrite may
+# use them freely; any other entry it adds must be in its source sentence.
+_GENERIC = frozenset({"dose", "cycle", "how long", "when", "stop", "interval", "week", "month"})
+
+
+def is_generic(entry: int) -> bool:
+    return GLOSSARY[entry][1][0] in _GENERIC
+
+
+def english_form(entry: int) -> str:
+    """The canonical English form of an entry, for messages."""
+    return GLOSSARY[entry][1][0]
+
+
 def expand(question: str) -> list[str]:
     """English forms of entries named in Chinese, Chinese forms of entries named in English.
 

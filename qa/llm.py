@@ -13,8 +13,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from oncoqa.errors import LLMUnavailableError, ModelMissingError
-from oncoqa.settings import Settings
+from core.errors import LLMUnavailableError, ModelMissingError
+from core.settings import Settings
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 
@@ -31,6 +31,7 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.1
     max_tokens: int = 320
     seed: int = 7
+    repeat_penalty: float = 1.1  # with the token caps, keeps generation from looping
 
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -72,6 +73,7 @@ class LlamaCppChat(BaseChatModel):
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "stop": stop or [],
             "seed": self.seed,
+            "repeat_penalty": kwargs.get("repeat_penalty", self.repeat_penalty),
         }
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,

@@ -84,6 +84,11 @@ MODEL_DECLINED_REASON = Bilingual(
     en="the retrieved passages were read and do not answer the question",
     zh="已阅读检索到的段落，其中没有这个问题的答案",
 )
+NO_ANSWER_SENTENCE_REASON = Bilingual(
+    en="the closest passages contain no sentence that answers the question (best sentence "
+    "score {score:.2f})",
+    zh="最接近的段落中没有能回答该问题的句子（最佳句子得分 {score:.2f}）",
+)
 REFUSAL_REASON = Bilingual(
     en="no passage in the corpus covers the question (best match {score:.2f})",
     zh="语料中没有能回答该问题的段落（最佳匹配 {score:.2f}）",
@@ -156,3 +161,31 @@ LLM_UNAVAILABLE = Bilingual(
     "sentences instead.",
     zh="回答生成服务暂时不可用（{detail}），下面直接展示资料原句。",
 )
+
+# --- Sentence phrasing (the answer design since issue 9): the model sees ONE source sentence at
+# a time and only simplifies or translates it; qa.verify checks every output against it.
+PHRASE_SYSTEM = (
+    "You rewrite one sentence from a medical document for a patient. Keep the meaning exactly: "
+    "every number, unit, drug, test and disease name, and every 'not' or 'no'. Add nothing, "
+    "leave nothing out, and give no advice. Output only the rewritten sentence."
+)
+
+SIMPLIFY = Bilingual(
+    en="Rewrite this sentence in plain English that a patient understands:\n\n{sentence}",
+    zh="把这句话改写成病人能看懂的通俗简体中文，意思不变：\n\n{sentence}",
+)
+
+TRANSLATE_SENTENCE = Bilingual(
+    en="Translate this sentence into plain English that a patient understands:\n\n{sentence}",
+    zh="把这句话翻译成病人能看懂的简体中文，意思不变，不要省略任何内容：\n\n{sentence}",
+)
+
+# A second, literal attempt when a free translation fails the checks.
+TRANSLATE_LITERAL = Bilingual(
+    en="Translate this sentence into English word for word, keeping every number and "
+    "name:\n\n{sentence}",
+    zh="把这句话逐字忠实地翻译成简体中文，保留所有数字、单位、药名和否定词：\n\n{sentence}",
+)
+
+# Shown before a source sentence that could not be put into the reader's language.
+QUOTED_SOURCE = Bilingual(en="(quoted from the Chinese source) ", zh="（引自英文资料原文）")

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from ingest.text import cjk_count, script_of
-from oncoqa.errors import BadQuestionError
+from core.text import language_of
+from core.errors import BadQuestionError
 from qa import prompts
 from qa.llm import backend_errors
 from qa.types import Lang, Turn
@@ -25,10 +25,6 @@ _FOLLOW_UP = re.compile(
     r"|^(那|那么|还有|如果|它|其|此外)|[这那](种|个|些|样|么|次|时)|(呢|吗)[？?]?$",
     re.IGNORECASE,
 )
-
-
-def language_of(text: str) -> Lang:
-    return "zh" if script_of(text) == "zh" or cjk_count(text) >= 2 else "en"
 
 
 def check_question(raw: str) -> str:

@@ -14,8 +14,8 @@ from pydantic import ConfigDict, PrivateAttr
 
 from ingest.schema import ChunkMeta
 from ingest.store import ChunkStore, Registry
-from ingest.text import script_of
-from oncoqa.settings import RetrievalSettings
+from core.text import script_of
+from core.settings import RetrievalSettings
 from qa import glossary
 from qa.bm25 import BM25Index, tokenize
 from qa.fusion import rrf

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from ingest.text import script_of, split_sentences
+from core.text import CJK_RUN, script_of, split_sentences
 from qa.citations import cited_sentences, strip_markers
 
 Glossary = Callable[[str], list[str]]
@@ -35,7 +35,6 @@ _STOP_TEXT = (
 )
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Particles split CJK runs so bigrams like "的化" do not count as content.
 _ZH_PARTICLES = re.compile(r"[的了吗呢吧啊着]")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*\b|\b[A-Za-z]+\d[A-Za-z0-9]*\b")
@@ -162,7 +161,7 @@ def _normalise(text: str) -> str:
 
 def _tokens(text: str) -> set[str]:
     out = _latin_tokens(text)
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         for piece in _ZH_PARTICLES.split(run):
             if len(piece) == 1 and len(run) == 1:
                 out.add(piece)
@@ -180,6 +179,11 @@ def _stemmer():  # snowballstemmer ships no type hints
     import snowballstemmer
 
     return snowballstemmer.stemmer("english")
+
+
+def quantities(text: str, *, strict: bool) -> list[Number]:
+    """Quantities in text (after NFKC), as (canonical value, is a percentage)."""
+    return _numbers(_normalise(text), strict=strict)
 
 
 def _numbers(text: str, *, strict: bool) -> list[Number]:

@@ -27,6 +27,17 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Support:
+    """One shown sentence and the single source sentence it stands for."""
+
+    sentence: str  # as shown (rewritten, translated, or the source itself)
+    source_sentence: str  # verbatim from the document
+    mode: str  # "rewrite" | "translation" | "verbatim" | "quoted"
+    start: int = 0  # the source sentence's character offsets in the document
+    end: int = 0
+
+
+@dataclass(frozen=True)
 class Citation:
     """A passage the answer cites as [n]."""
 
@@ -38,6 +49,7 @@ class Citation:
     end: int
     sentences: tuple[str, ...] = ()  # answer sentences that cite it (for highlighting)
     quote: str = ""  # the passage sentence that best supports those sentences
+    support: tuple[Support, ...] = ()  # each shown sentence with its source sentence
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class Answer:
         }
 
 
-_CITATION_KEYS = ("n", "source", "title", "text", "start", "end", "quote")
+_CITATION_KEYS = ("n", "source", "title", "text", "start", "end", "quote", "support")
 _PASSAGE_KEYS = ("source", "title", "text", "start", "end", "score", "language", "dense", "keyword")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
-from oncoqa.settings import EmbeddingSettings, LLMSettings, Settings
+from core.settings import EmbeddingSettings, LLMSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

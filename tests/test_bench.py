@@ -24,8 +24,8 @@ from bench.retrieval_bench import SyntheticPassages, instrumented, measure_size,
 from bench.run import merge, quick_config, run_all
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from ingest.text import script_of
-from oncoqa.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings
+from core.text import script_of
+from core.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings
 from oncoqa.wiring import open_index
 from qa import retriever as retriever_module
 from qa.fusion import rrf

@@ -11,7 +11,7 @@ import pytest
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, open_client
-from oncoqa.settings import Settings, StoreSettings
+from core.settings import Settings, StoreSettings
 from tests.conftest import ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest.chunk import chunk_text
-from ingest.text import count_tokens, script_of, split_sentences
+from core.text import count_tokens, script_of, split_sentences
 from tests.conftest import CORPUS
 
 

@@ -18,7 +18,7 @@ from eval.summary import summarize
 from eval.thresholds import check, describe, load_thresholds
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from oncoqa.settings import Settings
+from core.settings import Settings
 from qa.types import Answer, Passage, Turn
 
 GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"

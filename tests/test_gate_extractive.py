@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.text import count_tokens
+from core.text import count_tokens
 from qa.bm25 import tokenize
 from qa.extractive import best_sentences, compress
 from qa.gate import assess_evidence, question_concepts

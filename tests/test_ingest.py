@@ -15,8 +15,8 @@ import pytest
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, Registry, open_client, writer_lock
-from oncoqa.errors import CorpusError, IndexLockedError
-from oncoqa.settings import Settings
+from core.errors import CorpusError, IndexLockedError
+from core.settings import Settings
 from tests.conftest import ROOT
 
 # Boilerplate from the seed pages (issue 2): none of it may reach a stored chunk.
@@ -145,7 +145,7 @@ SLOW_INGEST = textwrap.dedent(
     from pathlib import Path
     from ingest.embeddings import HashEmbeddings
     from ingest.pipeline import ingest
-    from oncoqa.settings import EmbeddingSettings, StoreSettings, Settings
+    from core.settings import EmbeddingSettings, StoreSettings, Settings
 
     class Slow(HashEmbeddings):
         def _embed(self, texts, *, query):

@@ -16,7 +16,7 @@ from langchain_tests.integration_tests import (
 
 from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 from ingest.store import ChunkStore, open_client
-from oncoqa.settings import Settings
+from core.settings import Settings
 from qa.retriever import HybridRetriever
 from tests.conftest import models_dir
 
@@ -68,7 +68,7 @@ class TestHybridRetriever(RetrieversIntegrationTests):
             from pathlib import Path
 
             from ingest.pipeline import ingest
-            from oncoqa.settings import EmbeddingSettings
+            from core.settings import EmbeddingSettings
             from oncoqa.wiring import open_index
             from tests.conftest import CORPUS
 

@@ -6,8 +6,8 @@ import pytest
 
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from oncoqa.errors import BadQuestionError
-from oncoqa.settings import RetrievalSettings, Settings
+from core.errors import BadQuestionError
+from core.settings import RetrievalSettings, Settings
 from oncoqa.wiring import open_index
 from qa import prompts
 from qa.chain import Answerer

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from ingest.pipeline import ingest
-from ingest.text import script_of
-from oncoqa.settings import LLMSettings, Settings
+from core.text import script_of
+from core.settings import LLMSettings, Settings
 from oncoqa.wiring import build_answerer, open_index
 from qa.chain import Answerer
 from qa.llm import make_llm

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from oncoqa.settings import Settings
+from core.settings import Settings
 from tests.test_ui_client import (
     EN_QUESTION,
     OUT_OF_SCOPE,

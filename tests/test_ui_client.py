@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from oncoqa.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings, UISettings
+from core.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings, UISettings
 from tests.conftest import CORPUS, free_port
 from ui import feedback
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from oncoqa.errors import BadQuestionError, LLMUnavailableError
-from oncoqa.settings import Settings
+from core.errors import BadQuestionError, LLMUnavailableError
+from core.settings import Settings
 from qa.types import Answer, Citation, Turn
 from ui import chat, feedback, i18n, render
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from oncoqa.errors import NoIndexError, OncoQAError
-from oncoqa.settings import Settings
+from core.errors import NoIndexError, OncoQAError
+from core.settings import Settings
 from ui import chat, feedback, render
 from ui.chat import Engine, Session, StreamingAnswerer
 from ui.i18n import BROWSER_LANGUAGE_JS, EXAMPLES, LANGUAGE_CHOICES, t

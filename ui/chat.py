@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from oncoqa.errors import BadQuestionError, OncoQAError
-from oncoqa.settings import Settings
-from qa.question import language_of
+from core.errors import BadQuestionError, OncoQAError
+from core.settings import Settings
+from core.text import language_of
 from qa.types import Answer, Turn
 from ui import feedback, render
 from ui.i18n import t

@@ -10,7 +10,11 @@ from typing import Any, Literal
 
 Lang = Literal["en", "zh"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The CJK ideograph ranges (extension A, unified, compatibility), spelled out once: every
+# module that tells Chinese from other text builds on these.
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
+CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # A sentence ends at . ? ! (followed by space or end) or at a CJK terminator; closing quotes and
 # brackets stay with the sentence they close.
@@ -18,7 +22,7 @@ _SENTENCE_END = re.compile(r"(?:[.?!]+(?=\s|$)|[。！？；!?;]+)[\"'”’」�
 
 
 def cjk_count(text: str) -> int:
-    return len(_CJK.findall(text))
+    return len(CJK_CHAR.findall(text))
 
 
 def script_of(text: str) -> Lang | None:
@@ -28,6 +32,13 @@ def script_of(text: str) -> Lang | None:
     if cjk == 0 and words == 0:
         return None
     return "zh" if cjk >= max(1, words) else "en"
+
+
+def language_of(text: str) -> Lang:
+    """The language a user wrote in, decided once per question and passed down: Chinese when
+    CJK characters outnumber Latin words (so "What is 新辅助化疗 and when is it given?" is
+    English, "PD-1抑制剂有什么副作用" Chinese), English otherwise."""
+    return "zh" if script_of(text) == "zh" else "en"
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,22 @@ class LLMSettings(BaseModel):
     )
 
 
+class AnswerSettings(BaseModel):
+    design: Literal["select", "compose"] = Field(
+        "select", description="'select': show chosen source sentences, each simplified or "
+        "translated by the model one at a time and verified; 'compose': the previous design "
+        "(the model writes from four passages), kept for side-by-side evaluation."
+    )
+    simplify: bool = Field(
+        True, description="Let the model rewrite same-language sentences in plain words "
+        "(verified); off shows them verbatim."
+    )
+    min_sentence_score: float = Field(
+        0.80, description="Evidence gate on the best selected sentence's score (e5 cosine "
+        "plus keyword and penalty terms, see qa/select.py); below it the bot refuses."
+    )
+
+
 class UISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the app binds to.")
     port: int = Field(7860, description="Port of the app.")
@@ -108,6 +124,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
 
     @property

@@ -1,0 +1,94 @@
+"""Phrasing, one sentence at a time: the model simplifies or translates a chosen source sentence,
+and only a rewrite the verifier accepts is shown; otherwise the source sentence is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from core.text import Lang, script_of
+from qa import prompts
+from qa.citations import strip_markers
+from qa.llm import backend_errors
+from qa.select import Candidate
+from qa.verify import Limits, Similarity, Verdict, verify
+
+Mode = Literal["rewrite", "translation", "verbatim", "quoted"]
+
+# Labels small models put before their output ("Plain version:", "译文：").
+_LABEL = re.compile(r"^\s*(?:[A-Za-z ]{2,30}|[\u4e00-\u9fff]{1,6})\s*[:：]\s*(?=\S)")
+_QUOTES = "\"'“”‘’「」『』"
+
+
+@dataclass(frozen=True)
+class Phrased:
+    """A sentence as the reader sees it, and the one source sentence it stands for."""
+
+    text: str
+    source: Candidate
+    mode: Mode  # rewrite / translation (verified model output), verbatim, or quoted original
+    verdict: Verdict | None = None  # the verifier's decision on the model's attempt, if any
+    failure: str = ""  # why the model could not be asked (backend down), for the note
+
+
+class Phraser:
+    """Asks the model for one sentence at a time; never shows what the verifier rejects."""
+
+    def __init__(self, llm: BaseChatModel | None, *, similarity: Similarity | None = None,
+                 limits: Limits | None = None, simplify: bool = True) -> None:
+        self.llm = llm
+        self.similarity = similarity
+        self.limits = limits or Limits()
+        self.simplify = simplify
+
+    def phrase(self, candidate: Candidate, target: Lang) -> Phrased:
+        source = candidate.text.strip()
+        same = (candidate.language or target) == target
+        if self.llm is None or (same and not self.simplify):
+            return self._fallback(candidate, target)
+        attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE,
+                                                    prompts.TRANSLATE_LITERAL]
+        verdict: Verdict | None = None
+        for template in attempts:
+            try:
+                text = self._ask(template(target, sentence=source), source)
+            except backend_errors() as exc:
+                return self._fallback(candidate, target, failure=type(exc).__name__)
+            verdict = verify(text, source, target, similarity=self.similarity,
+                             limits=self.limits)
+            if verdict.ok:
+                return Phrased(text, candidate, "rewrite" if same else "translation", verdict)
+        return self._fallback(candidate, target, verdict=verdict)
+
+    def _ask(self, instruction: str, source: str) -> str:
+        assert self.llm is not None
+        budget = 24 + 3 * len(source) // 2 if script_of(source) == "zh" else 24 + len(source) // 2
+        reply = self.llm.invoke(
+            [SystemMessage(content=prompts.PHRASE_SYSTEM), HumanMessage(content=instruction)],
+            max_tokens=min(200, budget), temperature=0.0, stop=["\n\n"],
+        )
+        return clean(str(reply.content))
+
+    @staticmethod
+    def _fallback(candidate: Candidate, target: Lang, *, verdict: Verdict | None = None,
+                  failure: str = "") -> Phrased:
+        source = candidate.text.strip()
+        if (candidate.language or target) == target:
+            return Phrased(source, candidate, "verbatim", verdict, failure)
+        return Phrased(prompts.QUOTED_SOURCE(target) + source, candidate, "quoted", verdict,
+                       failure)
+
+
+def clean(raw: str) -> str:
+    """The model's sentence without labels, wrapping quotes, citation markers or extra lines."""
+    text = strip_markers(raw).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = _LABEL.sub("", text, count=1).strip()
+    if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return text

@@ -1,0 +1,186 @@
+"""Answer-sentence selection: rank the retrieved passages' sentences for how well each answers."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from core.text import Lang, script_of, split_sentences
+from qa.bm25 import tokenize
+from qa.types import Passage
+
+# Lines that are not explanations: references, affiliations, captions, journal headers.
+_NOT_PROSE = re.compile(
+    r"\bdoi\b|https?://|www\.|@\w|\bet al\b|\b(?:fig(?:ure)?|table)\s*\d|\bdepartment of\b"
+    r"|\buniversity\b|\bcopyright\b|\ball rights reserved\b|\bkeywords?:|^\s*(?:references?|"
+    r"correspondence|core tip|citation)\b|\b\d{4}\s*;\s*\d+\s*\(\d+\)|参考文献|通讯作者|关键词",
+    re.IGNORECASE,
+)
+_TERMINAL = ("。", "！", "？", ".", "!", "?", "；", ";", "…")
+_CLOSERS = "\"'”’)）]」』"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the features combine; calibrated on the dev split of the gold sets (eval/select)."""
+
+    dense: float = 1.0  # e5 question-sentence cosine (cross-lingual)
+    keyword: float = 0.06  # idf-weighted share of the question's terms the sentence contains
+    rank: float = 0.01  # prior for sentences of higher-ranked passages
+    penalty: float = 0.08  # one unit per flag: heading, teaser, fragment, reference
+    margin: float = 0.025  # further sentences must score within this of the best
+    max_sentences: int = 3
+    duplicate: float = 0.7  # token Jaccard above which two sentences say the same thing
+    translation: float = 0.92  # cross-language cosine above which two sentences are a pair
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One source sentence, where it sits, and why it ranked."""
+
+    text: str
+    n: int  # 1-based number of its passage in the retrieved list
+    start: int  # offsets into the passage text
+    end: int
+    language: Lang | None
+    dense: float
+    keyword: float
+    flags: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    chosen: tuple[Candidate, ...]  # display order: the direct answer first
+    ranked: tuple[Candidate, ...]  # every candidate, best first
+
+    @property
+    def best(self) -> float:
+        return self.ranked[0].score if self.ranked else -1.0
+
+
+class SentenceSelector:
+    """Ranks sentences with e5 similarity, keyword coverage and penalties for non-answers.
+
+    Sentence vectors are cached by text: the same passages come back for related questions."""
+
+    def __init__(self, embeddings: Embeddings, *, idf: Callable[[], Callable[[str], float]],
+                 weights: Weights | None = None, cache_size: int = 4096) -> None:
+        self.embeddings = embeddings
+        self.idf = idf
+        self.weights = weights or Weights()
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def select(self, question: str, terms: Sequence[str], passages: Sequence[Passage],
+               lang: Lang) -> Selection:
+        """question: what is embedded; terms: the question's index terms, glossary included."""
+        pieces = _sentences(passages)
+        if not pieces:
+            return Selection((), ())
+        query = self.embeddings.embed_query(question)
+        vectors = self._vectors([text for _, _, _, text in pieces])
+        idf = self.idf()
+        wanted = {t: idf(t) for t in dict.fromkeys(terms)}
+        total = sum(wanted.values()) or 1.0
+        w = self.weights
+        ranked = []
+        for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
+            dense = _cosine(query, vector)
+            tokens = set(tokenize(text))
+            keyword = sum(v for t, v in wanted.items() if t in tokens) / total
+            flags = _flags(text)
+            score = (w.dense * dense + w.keyword * keyword - w.rank * (n - 1)
+                     - w.penalty * len(flags))
+            ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
+                                    round(keyword, 4), flags, round(score, 5)))
+        ranked.sort(key=lambda c: -c.score)
+        return Selection(self._choose(ranked, vectors, pieces), tuple(ranked))
+
+    def _choose(self, ranked: Sequence[Candidate], vectors: Sequence[list[float]],
+                pieces: Sequence[tuple[int, int, int, str]]) -> tuple[Candidate, ...]:
+        w = self.weights
+        vector_of = {(n, s): v for (n, s, _, _), v in zip(pieces, vectors, strict=True)}
+        chosen: list[Candidate] = []
+        for c in ranked:
+            if len(chosen) == w.max_sentences or (chosen and c.score < ranked[0].score - w.margin):
+                break
+            if c.flags and chosen:
+                continue
+            if any(_same_claim(c, d, vector_of, w) for d in chosen):
+                continue
+            chosen.append(c)
+        return tuple(chosen)
+
+    def similarity(self, a: str, b: str) -> float:
+        """e5 cosine of two sentences (either language), for the verifier."""
+        va, vb = self._vectors([a, b])
+        return _cosine(va, vb)
+
+    def _vectors(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self.embeddings.embed_documents(missing),
+                                    strict=True):
+                self._cache[text] = vector
+        out = []
+        for text in texts:
+            self._cache.move_to_end(text)
+            out.append(self._cache[text])
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return out
+
+
+def _sentences(passages: Sequence[Passage]) -> list[tuple[int, int, int, str]]:
+    """(passage number, start, end, text) of each distinct sentence; overlapping chunks repeat
+    sentences, so the first (best-ranked) copy wins."""
+    seen: set[str] = set()
+    out = []
+    for n, passage in enumerate(passages, 1):
+        for s in split_sentences(passage.text):
+            key = re.sub(r"\s+", " ", s.text)
+            if key in seen or not re.search(r"\w", key):
+                continue
+            seen.add(key)
+            out.append((n, s.start, s.end, s.text))
+    return out
+
+
+def _flags(text: str) -> tuple[str, ...]:
+    """Why a sentence is unlikely to be an answer: a heading, a teaser question, a fragment, or
+    reference material."""
+    stripped = text.strip().rstrip(_CLOSERS)
+    flags = []
+    zh = script_of(text) == "zh"
+    size = len(re.findall(r"\w", text)) if zh else len(re.findall(r"[A-Za-z0-9]+", text))
+    if stripped.endswith(("?", "？", "!", "！")):
+        flags.append("teaser")
+    elif not stripped.endswith(_TERMINAL):
+        flags.append("heading")
+    if size < (10 if zh else 7):
+        flags.append("fragment")
+    if _NOT_PROSE.search(text):
+        flags.append("reference")
+    return tuple(flags)
+
+
+def _same_claim(a: Candidate, b: Candidate, vector_of: dict[tuple[int, int], list[float]],
+                w: Weights) -> bool:
+    """Near-duplicates, and a sentence and its translation (the other half of a bilingual
+    document), say one thing: show it once."""
+    if a.language != b.language:
+        return _cosine(vector_of[(a.n, a.start)], vector_of[(b.n, b.start)]) >= w.translation
+    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) >= w.duplicate
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0

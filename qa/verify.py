@@ -1,0 +1,155 @@
+"""Per-sentence verifier: is a rewrite or translation faithful to its one source sentence?"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.text import CJK_RUN, Lang, script_of
+from qa import glossary
+from qa.bm25 import tokenize
+from qa.support import quantities
+
+Similarity = Callable[[str, str], float]
+
+# Negation cues. Chinese words that merely contain a negating character (不良 "adverse", 无论
+# "regardless", 非常 "very") are removed before counting.
+_EN_NEGATION = re.compile(
+    r"\b(?:not|no|never|without|cannot|none|neither|nor|unless|n't|nothing|nobody|avoid\w*|"
+    r"rarely|seldom|unnecessary|unable)\b|n't\b",
+    re.IGNORECASE,
+)
+_ZH_LEXICAL = re.compile(
+    r"不良|不适|不同|不仅|不断|不少|不久|不过|不论|无论|非常|无病|不一定|并非只|不管|毫无疑问|"
+    r"无关紧要|不可或缺|除非"
+)
+_ZH_NEGATION = re.compile(r"[不没无未非勿别否免]")
+
+# Units a number can carry, in both languages, mapped to one name.
+_UNIT_FORMS = {
+    "week": ("weeks", "week", "周", "星期", "礼拜"),
+    "day": ("days", "day", "天", "日"),
+    "month": ("months", "month", "个月", "月"),
+    "year": ("years", "year", "岁", "年"),
+    "hour": ("hours", "hour", "小时"),
+    "cycle": ("cycles", "cycle", "courses", "course", "周期", "疗程", "轮"),
+    "percent": ("percent", "per cent", "%", "％"),
+    "mg": ("mg", "milligrams", "毫克"),
+    "cm": ("cm", "centimetres", "centimeters", "厘米", "公分"),
+    "mm": ("mm", "millimetres", "millimeters", "毫米"),
+    "times": ("times", "倍"),
+}
+_UNIT_OF = {form: name for name, forms in _UNIT_FORMS.items() for form in forms}
+_QUANTITY = re.compile(
+    r"(?:\d+(?:\.\d+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)\b"
+    r"|[一二两三四五六七八九十]+)"
+    r"(?:\s*(?:-|–|to|or|至|到|或|~)\s*(?:\d+(?:\.\d+)?|\b\w+\b|[一二两三四五六七八九十]+))?"
+    r"\s*(" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + ")",
+    re.IGNORECASE,
+)
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*\d[A-Za-z0-9-]*|[A-Z]{2,}[A-Za-z0-9-]*|"
+                         r"\b[a-z]+(?:mab|nib|platin|taxel|rubicin|citabine|fluorouracil|"
+                         r"mustine|lib|zomib|tinib)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str  # "ok" or the first check that failed
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Tolerances; calibrated on rewrites of dev-split sentences (see eval/README.md)."""
+
+    new_content: float = 0.5  # share of a same-language rewrite's words absent from the source
+    min_similarity: float = 0.88  # e5 cosine source vs rewrite, same language
+    min_similarity_cross: float = 0.84  # across languages
+    length: tuple[float, float] = (0.4, 1.9)  # rewrite / source size (words, or CJK chars / 1.7)
+
+
+def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | None = None,
+           limits: Limits | None = None) -> Verdict:
+    """Checks in order of cost; the first failure is the verdict."""
+    limits = limits or Limits()
+    text = unicodedata.normalize("NFKC", rewrite).strip()
+    if not text:
+        return Verdict(False, "empty")
+    if script_of(text) != target:
+        return Verdict(False, "language", f"expected {target}")
+    if _repeats(text):
+        return Verdict(False, "repetition")
+    ratio = _size(text) / max(1.0, _size(source))
+    if not limits.length[0] <= ratio <= limits.length[1]:
+        return Verdict(False, "length", f"{ratio:.2f}")
+    src_numbers = Counter(v for v, _ in quantities(source, strict=False))
+    new_numbers = [v for v, _ in quantities(text, strict=True) if v not in src_numbers]
+    lost = [v for v, _ in quantities(source, strict=True)
+            if v not in {w for w, _ in quantities(text, strict=False)}]
+    if new_numbers or lost:
+        return Verdict(False, "numbers", f"new {new_numbers} lost {lost}")
+    if units(text) != units(source):
+        return Verdict(False, "units", f"{sorted(units(text))} vs {sorted(units(source))}")
+    if negated(text) != negated(source):
+        return Verdict(False, "negation")
+    added = names(text) - names(source)
+    if added:
+        return Verdict(False, "names", ", ".join(sorted(added)))
+    same = script_of(source) == target
+    if same and _new_share(text, source) > limits.new_content:
+        return Verdict(False, "new-content", f"{_new_share(text, source):.2f}")
+    if similarity is not None:
+        floor = limits.min_similarity if same else limits.min_similarity_cross
+        score = similarity(source, text)
+        if score < floor:
+            return Verdict(False, "meaning", f"{score:.3f}")
+    return Verdict(True, "ok")
+
+
+def negated(text: str) -> bool:
+    if script_of(text) == "zh":
+        return bool(_ZH_NEGATION.search(_ZH_LEXICAL.sub("", text))) or bool(
+            _EN_NEGATION.search(text))
+    return bool(_EN_NEGATION.search(text))
+
+
+def units(text: str) -> set[str]:
+    return {_UNIT_OF[m.group(1).lower()] for m in _QUANTITY.finditer(text)}
+
+
+def names(text: str) -> set[str]:
+    """Named things a sentence mentions: glossary concepts (treatments, drugs, tests, cancers;
+    one id across languages) and Latin drug-like or coded names."""
+    found = {glossary.english_form(e) for e in glossary.entries(text)
+             if not glossary.is_generic(e)}
+    found |= {m.group().lower().strip("-") for m in _LATIN_NAME.finditer(text)
+              if not glossary.entries(m.group())}
+    return found
+
+
+def _size(text: str) -> float:
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    return len(re.findall(r"[A-Za-z0-9]+", text)) + cjk / 1.7
+
+
+def _new_share(rewrite: str, source: str) -> float:
+    words = [t for t in tokenize(rewrite) if not t.isdigit()]
+    if not words:
+        return 0.0
+    known = set(tokenize(source))
+    return sum(t not in known for t in words) / len(words)
+
+
+def _repeats(text: str) -> bool:
+    """A generation loop: the same 3 words (or 4 characters) three times or more."""
+    words = re.findall(r"\w+", text.lower())
+    grams = Counter(tuple(words[i : i + 3]) for i in range(len(words) - 2))
+    if grams and max(grams.values()) >= 3:
+        return True
+    chars = "".join(CJK_RUN.findall(text))
+    quads = Counter(chars[i : i + 4] for i in range(len(chars) - 3))
+    return bool(quads) and max(quads.values()) >= 3

@@ -1,0 +1,78 @@
+"""The per-sentence verifier: each class of unfaithful rewrite is caught, faithful ones pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.verify import names, negated, units, verify
+
+SURGERY = "Surgery is usually performed 3 to 4 weeks after the end of chemotherapy."
+EARLY = ("For patients with early tumors, they can usually be cured by local treatment "
+         "without the need for neoadjuvant chemotherapy.")
+DRUGS = "Common regimens combine 5-fluorouracil with oxaliplatin."
+
+
+@pytest.mark.parametrize(("rewrite", "source", "target"), [
+    ("Surgery usually takes place 3 to 4 weeks after chemotherapy ends.", SURGERY, "en"),
+    ("手术通常在化疗结束后3到4周进行。", SURGERY, "zh"),
+    ("手术通常在化疗结束后三到四周进行。", SURGERY, "zh"),
+    ("Early tumours can usually be cured with local treatment, without neoadjuvant "
+     "chemotherapy.", EARLY, "en"),
+    ("早期肿瘤通常只用局部治疗就能治愈，不需要新辅助化疗。", EARLY, "zh"),
+    ("常用方案把5-氟尿嘧啶和奥沙利铂联合使用。", DRUGS, "zh"),
+])
+def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
+    verdict = verify(rewrite, source, target)  # type: ignore[arg-type]
+    assert verdict.ok, verdict
+
+
+@pytest.mark.parametrize(("rewrite", "source", "target", "reason"), [
+    ("Surgery usually takes place 6 weeks after chemotherapy ends.", SURGERY, "en", "numbers"),
+    ("手术通常在化疗结束后6周进行。", SURGERY, "zh", "numbers"),
+    ("Surgery usually takes place 3 to 4 months after chemotherapy ends.", SURGERY, "en",
+     "units"),
+    ("手术通常在化疗结束后3到4个月进行。", SURGERY, "zh", "units"),
+    ("Early tumours usually need neoadjuvant chemotherapy before local treatment.", EARLY, "en",
+     "negation"),
+    ("早期肿瘤通常需要先做新辅助化疗，再做局部治疗。", EARLY, "zh", "negation"),
+    ("Common regimens combine 5-fluorouracil with oxaliplatin and irinotecan.", DRUGS, "en",
+     "names"),
+    ("常用方案把5-氟尿嘧啶、奥沙利铂和贝伐珠单抗联合使用。", DRUGS, "zh", "names"),
+    ("Surgery Surgery Surgery is done is done is done 3 to 4 weeks after chemo.", SURGERY, "en",
+     "repetition"),
+    ("Surgery usually takes place 3 to 4 weeks after chemotherapy ends.", SURGERY, "zh",
+     "language"),
+    ("Surgery.", SURGERY, "en", "length"),
+    ("", SURGERY, "en", "empty"),
+])
+def test_unfaithful_rewrites_are_rejected(rewrite: str, source: str, target: str,
+                                          reason: str) -> None:
+    verdict = verify(rewrite, source, target)  # type: ignore[arg-type]
+    assert not verdict.ok
+    assert verdict.reason == reason, verdict
+
+
+def test_new_content_beyond_tolerance_is_rejected() -> None:
+    rewrite = ("Surgery happens 3 to 4 weeks later, giving patients time for rest, nutrition, "
+               "exercise, family support and emotional recovery.")
+    verdict = verify(rewrite, SURGERY, "en")
+    assert verdict.reason == "new-content", verdict
+
+
+def test_meaning_floor_uses_the_similarity_function() -> None:
+    rewrite = "Surgery usually takes place 3 to 4 weeks after chemotherapy ends."
+    assert verify(rewrite, SURGERY, "en", similarity=lambda a, b: 0.95).ok
+    verdict = verify(rewrite, SURGERY, "en", similarity=lambda a, b: 0.5)
+    assert verdict.reason == "meaning"
+
+
+def test_negation_ignores_lexicalised_chinese_words() -> None:
+    assert not negated("化疗的不良反应包括恶心和乏力。")
+    assert negated("早期患者不需要化疗。")
+    assert negated("It is not recommended.") and not negated("It is recommended.")
+
+
+def test_units_and_names_cross_languages() -> None:
+    assert units("3 to 4 weeks") == units("3到4周") == {"week"}
+    assert units("6 months") == units("六个月") == {"month"}
+    assert names("bevacizumab is used") == names("使用贝伐珠单抗")
