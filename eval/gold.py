@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from core.errors import OncoQAError
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 KEYS = ("id", "language", "question", "turns", "answerable", "sources", "evidence", "key_facts",
         "notes")
+OPTIONAL_KEYS = ("must_not", "split", "probe")
+SPLITS = ("dev", "test")
 
 
 class GoldError(OncoQAError):
@@ -45,6 +48,9 @@ class GoldItem:
     key_facts: tuple[tuple[str, ...], ...]
     notes: str
     file: str = ""  # the gold file's stem (en, zh, unanswerable, multiturn, ...)
+    split: str = ""  # "dev" (tune on it) or "test" (report it); "" when the file has no split
+    must_not: tuple[tuple[str, ...], ...] = ()  # wrong claims, each as alternative surface forms
+    probe: str = ""  # contradiction probe class (probes.jsonl): polarity, number, list, needle
 
     @property
     def question(self) -> str:
@@ -138,11 +144,37 @@ def parse_item(raw: Any, file: str = "") -> GoldItem:
         raise ValueError(f"{raw['id']}: answerable items need sources and evidence")
     if not raw["answerable"] and (sources or evidence or facts):
         raise ValueError(f"{raw['id']}: unanswerable items must have no sources/evidence/facts")
+    unknown = [k for k in raw if k not in KEYS and k not in OPTIONAL_KEYS]
+    if unknown:
+        raise ValueError(f"{raw['id']}: unknown keys {unknown} "
+                         f"(optional keys: {list(OPTIONAL_KEYS)})")
+    split = raw.get("split")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"{raw['id']}: split must be 'dev' or 'test', got {split!r}")
+    probe = raw.get("probe")
+    if probe is not None and not (isinstance(probe, str) and probe.strip()):
+        raise ValueError(f"{raw['id']}: probe must be a non-empty string")
+    must_not = raw.get("must_not") or []
+    if not isinstance(must_not, list) or not all(
+            isinstance(c, list) and c and all(isinstance(x, str) and x.strip() for x in c)
+            for c in must_not):
+        raise ValueError(f"{raw['id']}: must_not must be a list of non-empty lists of strings")
+    quoted = normal_form("\n".join(evidence))
+    in_evidence = [form for claim in must_not for form in claim if normal_form(form) in quoted]
+    if in_evidence:
+        raise ValueError(f"{raw['id']}: must_not forms occur in the evidence (quoting the source "
+                         f"would count as a contradiction): {in_evidence}")
     return GoldItem(
         id=raw["id"], language=raw["language"], turns=tuple(texts), answerable=raw["answerable"],
         sources=tuple(sources), evidence=tuple(evidence),
         key_facts=tuple(tuple(f) for f in facts), notes=str(raw["notes"] or ""), file=file,
+        split=split or "", must_not=tuple(tuple(c) for c in must_not), probe=probe or "",
     )
+
+
+def normal_form(text: str) -> str:
+    """How answers are matched against key facts and must-not forms: NFKC, case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 class Evidence:

@@ -239,6 +239,6 @@ def test_shipped_gold_sets_load_and_match_the_corpus() -> None:
     from eval.gold import default_gold_files
 
     items = load_gold(default_gold_files())
-    assert {i.file for i in items} == {"en", "zh", "unanswerable", "multiturn"}
+    assert {i.file for i in items} == {"en", "zh", "unanswerable", "multiturn", "probes"}
     Evidence(Path(__file__).resolve().parents[1] / "corpus").check(items)
     assert {i.direction for i in items} >= {"en->en", "zh->en", "zh->zh"}

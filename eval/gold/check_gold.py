@@ -3,14 +3,15 @@
 
 Usage:  python3 eval/gold/check_gold.py
 
-Checks en.jsonl, zh.jsonl, unanswerable.jsonl and multiturn.jsonl in this
-directory against the corpus in <repo>/corpus/.  Exits 1 if any error is found;
-prints per-file counts at the end.
+Checks en.jsonl, zh.jsonl, unanswerable.jsonl, multiturn.jsonl and probes.jsonl
+in this directory against the corpus in <repo>/corpus/.  Exits 1 if any error is
+found; prints per-file counts (languages, dev/test split, probe classes) at the end.
 """
 import json
 import os
 import re
 import sys
+import unicodedata
 from collections import Counter
 
 GOLD_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -22,17 +23,31 @@ FILES = {
     "zh.jsonl": "zh",
     "unanswerable.jsonl": "un",
     "multiturn.jsonl": "mt",
+    "probes.jsonl": "pr",
 }
+# Required keys (and their order); "split" is required too and comes after "notes".
 KEYS = ["id", "language", "question", "turns", "answerable", "sources",
         "evidence", "key_facts", "notes"]
+# Full key order: optional "must_not" sits after "key_facts", "probe" (probes.jsonl only) last.
+ORDER = ["id", "language", "question", "turns", "answerable", "sources",
+         "evidence", "key_facts", "must_not", "notes", "split", "probe"]
+SPLITS = ("dev", "test")
+PROBE_CLASSES = ("polarity", "number", "list", "needle")
 
 QUOTA_EN = 44
 QUOTA_ZH = 44
 QUOTA_ZH_ENGLISH_DOCS = 36
 QUOTA_UN = 20
 QUOTA_INJECTION = 4
-QUOTA_MT = 12
-QUOTA_MT_ZH = 5
+QUOTA_MT = 22
+QUOTA_MT_ZH = 9
+QUOTA_PR = 36
+QUOTA_PR_CLASS = 6          # items per probe class, with both languages in every class
+QUOTA_PR_LANG_SHARE = 0.4   # each language has at least this share of the probes
+QUOTA_PR_ZH_ENGLISH_DOCS_SHARE = 0.6  # share of zh probes about English-only documents
+DEV_SHARE_MIN, DEV_SHARE_MAX = 0.25, 0.42  # dev share per (file, language[, probe]) stratum
+DEV_SHARE_MIN_N = 6         # strata smaller than this only need both splits in the file
+MUST_NOT_MAX = 5            # claims per item
 EVIDENCE_MIN, EVIDENCE_MAX = 40, 300
 LIFT_NGRAM = 7  # English questions must not copy this many consecutive corpus words
 
@@ -57,6 +72,11 @@ def has_cjk(s):
 
 def words(s):
     return re.findall(r"[a-z0-9]+", s.lower())
+
+
+def norm(s):
+    """How answers are matched against key facts and must-not forms: NFKC, case-folded."""
+    return unicodedata.normalize("NFKC", s).casefold()
 
 
 def load_corpus():
@@ -100,8 +120,11 @@ def load_jsonl(path, where):
 
 def check_item(fname, kind, lineno, it, docs, english_doc_names):
     where = f"{fname}:{lineno}"
-    if list(it.keys()) != KEYS:
-        err(where, f"keys must be exactly {KEYS} in that order, got {list(it.keys())}")
+    keys = list(it.keys())
+    expected = [k for k in ORDER if k in KEYS or k == "split" or k in it]
+    if keys != expected:
+        err(where, f"keys must be {KEYS} + 'split' (optional 'must_not' after key_facts, 'probe' "
+                   f"last) in the order {ORDER}, got {keys}")
         if not all(k in it for k in KEYS):
             return
     iid = it["id"]
@@ -116,6 +139,15 @@ def check_item(fname, kind, lineno, it, docs, english_doc_names):
         err(where, "en.jsonl items must have language 'en'")
     if kind == "zh" and lang != "zh":
         err(where, "zh.jsonl items must have language 'zh'")
+
+    # --- dev/test split and probe class
+    if it.get("split") not in SPLITS:
+        err(where, f"split must be one of {SPLITS}, got {it.get('split')!r}")
+    if kind == "pr":
+        if it.get("probe") not in PROBE_CLASSES:
+            err(where, f"probe must be one of {PROBE_CLASSES}, got {it.get('probe')!r}")
+    elif "probe" in it:
+        err(where, "'probe' is only used in probes.jsonl")
 
     # --- question / turns
     q, turns = it["question"], it["turns"]
@@ -169,6 +201,7 @@ def check_item(fname, kind, lineno, it, docs, english_doc_names):
     if ans is False:
         if srcs or ev or facts:
             err(where, "unanswerable items must have empty sources, evidence and key_facts")
+        check_must_not(where, kind, it, ev, facts, texts)
         return
 
     if not srcs:
@@ -213,18 +246,61 @@ def check_item(fname, kind, lineno, it, docs, english_doc_names):
         if not neutral and not any(has_cjk(f) for f in fact):
             err(where, f"key fact lacks a Chinese form: {fact!r}")
 
+    check_must_not(where, kind, it, ev, facts, texts)
+
     # --- English questions should be paraphrased, not lifted from the corpus
-    if kind == "en" and isinstance(q, str):
-        qw = words(q)
-        for s in srcs:
-            if s not in docs:
+    if lang == "en" and kind in ("en", "mt", "pr"):
+        for t in texts:
+            if not isinstance(t, str):
                 continue
-            dw = " " + " ".join(words(docs[s])) + " "
-            for i in range(len(qw) - LIFT_NGRAM + 1):
-                gram = " " + " ".join(qw[i:i + LIFT_NGRAM]) + " "
-                if gram in dw:
-                    err(where, f"question copies a {LIFT_NGRAM}-word phrase from {s}:{gram!r}")
-                    break
+            qw = words(t)
+            for s in srcs:
+                if s not in docs:
+                    continue
+                dw = " " + " ".join(words(docs[s])) + " "
+                for i in range(len(qw) - LIFT_NGRAM + 1):
+                    gram = " " + " ".join(qw[i:i + LIFT_NGRAM]) + " "
+                    if gram in dw:
+                        err(where, f"question copies a {LIFT_NGRAM}-word phrase from {s}:{gram!r}")
+                        break
+
+
+def check_must_not(where, kind, it, ev, facts, texts):
+    """must_not: wrong claims, each a list of surface forms; a faithful answer never contains one."""
+    if "must_not" not in it:
+        if kind == "pr":
+            err(where, "probe items need must_not claims")
+        return
+    claims = it["must_not"]
+    if not isinstance(claims, list):
+        err(where, "must_not must be a list of claims")
+        return
+    if kind == "pr" and not claims:
+        err(where, "probe items need must_not claims")
+    if len(claims) > MUST_NOT_MAX:
+        err(where, f"must_not has {len(claims)} claims, at most {MUST_NOT_MAX}")
+    evidence_text = norm("\n".join(q_ for q_ in ev if isinstance(q_, str)))
+    question_text = norm("\n".join(t for t in texts if isinstance(t, str)))
+    fact_forms = [norm(f) for fact in facts if isinstance(fact, list) for f in fact if isinstance(f, str)]
+    for claim in claims:
+        if (not isinstance(claim, list) or not claim
+                or not all(isinstance(f, str) and f.strip() for f in claim)):
+            err(where, f"each must_not claim must be a non-empty list of non-empty strings: {claim!r}")
+            continue
+        if len({norm(f) for f in claim}) != len(claim):
+            warn(where, f"duplicate surface forms in must_not {claim!r}")
+        for form in claim:
+            n = norm(form)
+            if n in evidence_text:
+                # quoting the source verbatim must never count as a contradiction
+                err(where, f"must_not form {form!r} occurs in the item's evidence")
+            if n in question_text:
+                # an answer that restates the question would count as a contradiction
+                err(where, f"must_not form {form!r} occurs in the question")
+            inside = [f for f in fact_forms if n in f]
+            if inside:
+                # an answer using that key-fact form would count as a contradiction
+                err(where, f"must_not form {form!r} occurs in key fact form(s) {inside}")
 
 
 def main():
@@ -260,6 +336,7 @@ def main():
     zh_items = all_items.get("zh.jsonl", [])
     un_items = all_items.get("unanswerable.jsonl", [])
     mt_items = all_items.get("multiturn.jsonl", [])
+    pr_items = all_items.get("probes.jsonl", [])
 
     # --- quotas
     if len(en_items) < QUOTA_EN:
@@ -286,6 +363,42 @@ def main():
         err("multiturn.jsonl", f"needs >= {QUOTA_MT_ZH} zh conversations, has {len(mt_zh)}")
     if not any(it.get("language") == "en" for it in mt_items):
         err("multiturn.jsonl", "needs some en conversations")
+    if len(pr_items) < QUOTA_PR:
+        err("probes.jsonl", f"needs >= {QUOTA_PR} items, has {len(pr_items)}")
+    pr_langs = Counter(it.get("language") for it in pr_items)
+    for lang in ("en", "zh"):
+        if pr_items and pr_langs.get(lang, 0) < QUOTA_PR_LANG_SHARE * len(pr_items):
+            err("probes.jsonl", f"needs >= {QUOTA_PR_LANG_SHARE:.0%} {lang} items, has {dict(pr_langs)}")
+    for cls in PROBE_CLASSES:
+        members = [it for it in pr_items if it.get("probe") == cls]
+        if len(members) < QUOTA_PR_CLASS:
+            err("probes.jsonl", f"needs >= {QUOTA_PR_CLASS} '{cls}' probes, has {len(members)}")
+        langs = {it.get("language") for it in members}
+        if members and not {"en", "zh"} <= langs:
+            err("probes.jsonl", f"'{cls}' probes should cover en and zh, have {sorted(langs)}")
+    pr_zh = [it for it in pr_items if it.get("language") == "zh"]
+    pr_zh_eng = [it for it in pr_zh
+                 if it.get("sources") and all(s in english_doc_names for s in it["sources"])]
+    if pr_zh and len(pr_zh_eng) < QUOTA_PR_ZH_ENGLISH_DOCS_SHARE * len(pr_zh):
+        err("probes.jsonl", f"needs >= {QUOTA_PR_ZH_ENGLISH_DOCS_SHARE:.0%} of zh probes about "
+                            f"English-only documents, has {len(pr_zh_eng)} of {len(pr_zh)}")
+
+    # --- dev/test split: both splits in every file, about a third dev in every stratum
+    for fname, items in all_items.items():
+        splits = Counter(it.get("split") for it in items)
+        if items and not (splits.get("dev") and splits.get("test")):
+            err(fname, f"needs both dev and test items, has {dict(splits)}")
+        strata = {}
+        for it in items:
+            strata.setdefault((it.get("language"), it.get("probe")), []).append(it.get("split"))
+        for (lang, probe), values in sorted(strata.items(), key=str):
+            if len(values) < DEV_SHARE_MIN_N:
+                continue
+            share = values.count("dev") / len(values)
+            if not DEV_SHARE_MIN <= share <= DEV_SHARE_MAX:
+                name = f"{lang}" + (f"/{probe}" if probe else "")
+                err(fname, f"dev share of the {name} items is {share:.2f}, outside "
+                           f"{DEV_SHARE_MIN}-{DEV_SHARE_MAX} (about one third, see eval/README.md)")
 
     # --- document coverage
     for fname, items in (("en.jsonl", en_items), ("zh.jsonl", zh_items)):
@@ -306,8 +419,22 @@ def main():
         srcs = Counter(s for it in items for s in (it.get("sources") or []))
         src_str = ", ".join(f"{k[:3]}:{v}" for k, v in sorted(srcs.items())) or "-"
         print(f"  {fname:20s} {len(items):3d} items  langs={dict(sorted(langs.items()))}  sources[{src_str}]")
+        split_str = "  ".join(
+            f"{lang}: " + "/".join(str(sum(1 for it in items if it.get("language") == lang
+                                           and it.get("split") == sp)) for sp in SPLITS)
+            for lang in sorted(langs, key=str))
+        n_must_not = sum(1 for it in items if it.get("must_not"))
+        print(f"  {'':20s} dev/test {split_str}  with must_not: {n_must_not}")
+    if pr_items:
+        print("  probes per class (en/zh, dev/test):")
+        for cls in PROBE_CLASSES:
+            members = [it for it in pr_items if it.get("probe") == cls]
+            lang_n = Counter(it.get("language") for it in members)
+            split_n = Counter(it.get("split") for it in members)
+            print(f"    {cls:9s} {len(members):3d}  en {lang_n.get('en', 0)} / zh {lang_n.get('zh', 0)}"
+                  f"  dev {split_n.get('dev', 0)} / test {split_n.get('test', 0)}")
     print(f"  zh items about English-only docs: {len(zh_eng)}; prompt-injection items: {len(injections)}; "
-          f"zh multi-turn: {len(mt_zh)}")
+          f"zh multi-turn: {len(mt_zh)}; zh probes about English-only docs: {len(pr_zh_eng)}")
     print(f"  total: {sum(len(v) for v in all_items.values())} items, "
           f"{len(errors)} error(s), {len(warnings)} warning(s)")
     if errors:
