@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from core.stopwords import EN_STOP_WORDS, english_stemmer
 from core.text import CJK_RANGES, CJK_RUN
 from qa.glossary import GLOSSARY
 
@@ -22,12 +23,6 @@ from qa.glossary import GLOSSARY
 # "5-fluorouracil" gives "5" and "fluorouracil" and "RAS/BRAF" gives "ras" and "braf".
 _PIECE = re.compile(rf"([{CJK_RANGES}]+)|([^\W_{CJK_RANGES}]+)")
 
-_EN_STOP_WORDS = """a an the and or but if then than so as of to in on at by for with from into
-about over under is are was were be been being am do does did done have has had having it its
-this that these those there here what which who whom whose how when where why can could should
-would will shall may might must i me my mine we us our you your he him his she her they them
-their not no nor any all some such only own same too very just also more most other each both
-s t get got please tell know"""
 # Function words and question words; content words like 手术 or 化疗 never appear here.
 _ZH_STOP_WORDS = """的 地 得 了 着 过 是 在 和 与 及 或 而 且 吗 呢 吧 啊 呀 么 嘛 哦
 什么 怎么 怎么办 怎样 怎么样 为什么 为何 如何 多久 可以 能 能否 能不能 会 会不会
@@ -35,25 +30,17 @@ _ZH_STOP_WORDS = """的 地 得 了 着 过 是 在 和 与 及 或 而 且 吗 
 就 也 都 还 又 再 被 把 对 从 到 为 以 之 其 等 个 一 一个 哪 哪些 哪个 多少 请问 请 问
 些 不 很 更 最 后 前 时 时候 做 做手 之后 之前 以后 以前 已经 还是 或者 因为 所以 如果 但是
 然后 一下 一些"""
-_EN_STOP = frozenset(_EN_STOP_WORDS.split())
 _ZH_STOP = frozenset(_ZH_STOP_WORDS.split())
 
 K1 = 1.2
 B = 0.75
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     if not word.isalpha():
         return word  # numbers and gene names like "pik3ca" are already canonical
-    return str(_stemmer().stemWord(word))
+    return str(english_stemmer().stemWord(word))
 
 
 _segmenter_lock = threading.Lock()
@@ -96,7 +83,7 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for cjk, word in _PIECE.findall(text):
         if word:
-            if word not in _EN_STOP:
+            if word not in EN_STOP_WORDS:
                 tokens.append(_stem(word))
             continue
         for token in _segmenter().cut_for_search(cjk, HMM=False):

@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
+from core.stopwords import EN_STOP_WORDS, english_stemmer
 from core.text import CJK_RUN, script_of, split_sentences
 from qa.citations import cited_sentences, strip_markers
 
@@ -25,15 +25,10 @@ class SupportResult:
     best_sentence: str = ""  # the cited passage sentence with the highest overlap
 
 
-_STOP_TEXT = (
-    "a an the and or but nor so if then than that this these those there here it its is are was "
-    "were be been being am do does did done have has had having of in on at to for from by with "
-    "without into onto about over under after before during between through as such not no can "
-    "could may might must shall should will would also usually typically often generally which "
-    "who whom whose what when where why how all any both each few more most other some very just "
-    "only own same too they them their he she his her we our you your i me my one"
-)
-_STOP_WORDS = frozenset(_STOP_TEXT.split())
+# The shared list plus prepositions and hedges ("usually", "often") an answer may add to
+# the passage's wording.
+_STOP_WORDS = EN_STOP_WORDS | {"after", "before", "between", "during", "few", "generally", "often",
+                               "one", "onto", "through", "typically", "usually", "without"}
 _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
 # Particles split CJK runs so bigrams like "的化" do not count as content.
 _ZH_PARTICLES = re.compile(r"[的了吗呢吧啊着]")
@@ -171,14 +166,7 @@ def _tokens(text: str) -> set[str]:
 
 def _latin_tokens(text: str) -> set[str]:
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS]
-    return {_stemmer().stemWord(w) if w.isalpha() else w for w in words}
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # snowballstemmer ships no type hints
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
+    return {english_stemmer().stemWord(w) if w.isalpha() else w for w in words}
 
 
 def quantities(text: str, *, strict: bool) -> list[Number]:
