@@ -1,10 +1,19 @@
-"""The bilingual glossary: Chinese to English and back, longest match, word boundaries."""
+"""The bilingual glossary: its data file, Chinese to English and back, longest match, boundaries."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-from qa.glossary import GLOSSARY, expand, translate_terms
+import pytest
+
+from qa import glossary_file
+from qa.glossary import GLOSSARY, concepts, entries, expand, is_generic, translate_terms
+from qa.glossary_file import KINDS, GlossaryFileError, parse_blockers, parse_concepts
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -103,3 +112,112 @@ def test_glossary_data_is_well_formed() -> None:
             assert term.lower() not in en_seen, f"{term} in two entries"
             en_seen.add(term.lower())
     assert len(GLOSSARY) >= 80
+
+
+# --- the data file -------------------------------------------------------------------------
+
+HEADER = "english\tsimplified\ttraditional\tkind\texplanation_en\texplanation_zh\n"
+
+
+def test_glossary_file_parses_and_every_row_follows_the_rules() -> None:
+    rows = glossary_file.load().concepts
+    assert len(rows) == len(GLOSSARY)
+    en_seen: set[str] = set()
+    zh_seen: set[str] = set()
+    for row in rows:
+        assert row.english and row.simplified, row
+        assert row.kind in KINDS, row
+        for form in row.english:
+            assert form.lower() not in en_seen, f"{form} twice"
+            en_seen.add(form.lower())
+        for form in row.simplified + row.traditional:
+            assert form not in zh_seen, f"{form} twice"
+            zh_seen.add(form)
+    assert all(_CJK.search(word) for word in glossary_file.load().blockers)
+
+
+def test_generic_entries_are_the_question_and_time_words() -> None:
+    generic = {GLOSSARY[i][1][0] for i in range(len(GLOSSARY)) if is_generic(i)}
+    assert generic == {"dose", "cycle", "how long", "when", "stop", "interval", "week", "month"}
+
+
+def test_traditional_forms_follow_the_simplified_ones() -> None:
+    zh_terms, en_terms = GLOSSARY[0]
+    assert en_terms[0] == "chemotherapy"
+    assert zh_terms[0] == "化疗" and "化療" in zh_terms
+    assert zh_terms.index("化療") > zh_terms.index("做化疗")
+
+
+@pytest.mark.parametrize(("traditional", "simplified"), [
+    ("化療後多久可以做手術", "化疗后多久可以做手术"),
+    ("貝伐珠單抗停藥多久可以手術？", "贝伐珠单抗停药多久可以手术？"),
+    ("結直腸癌肝轉移能切除嗎", "结直肠癌肝转移能切除吗"),
+    ("放療的副作用有哪些，會掉頭髮嗎", "放疗的副作用有哪些，会掉头发吗"),
+])
+def test_traditional_question_means_what_the_simplified_one_does(traditional: str,
+                                                                  simplified: str) -> None:
+    assert expand(traditional) == expand(simplified) != []
+    assert translate_terms(traditional) == translate_terms(simplified)
+    assert [forms for _, forms in concepts(traditional)] == [
+        forms for _, forms in concepts(simplified)]
+    assert entries(traditional) == entries(simplified)
+
+
+def test_traditional_blockers() -> None:
+    assert "week" not in expand("腫瘤周圍的淋巴結")
+    assert "week" not in expand("週末可以來嗎")
+    assert "week" in expand("停藥六週後手術")
+    assert "cycle" in expand("化療週期")
+
+
+def test_loading_waits_for_first_use() -> None:
+    code = ("import qa.bm25, qa.glossary as g, qa.glossary_file as f\n"
+            "assert f.load.cache_info().currsize == 0\n"
+            "assert len(g.GLOSSARY) > 0 and f.load.cache_info().currsize == 1\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize(("row", "problem"), [
+    ("chemo\t化疗\t\ttreatment", "already on line 3"),
+    ("\t放疗\t\ttreatment", "needs an English and a Simplified"),
+    ("radiotherapy\t\t放療\ttreatment", "needs an English and a Simplified"),
+    ("radiotherapy\t放疗\t\tprocedure", "kind 'procedure'"),
+    ("radiotherapy\t放疗\t放疗\ttreatment", "twice in this row"),
+    ("radiotherapy||rt\t放疗\t\ttreatment", "empty form"),
+    ("放疗\t放疗\t\ttreatment", "needs Latin letters"),
+    ("radiotherapy\tradiation\t\ttreatment", "no Chinese character"),
+    ("radiotherapy\t放疗\t放療\ttreatment\t\t\textra", "columns"),
+])
+def test_broken_rows_are_rejected_with_their_line(row: str, problem: str) -> None:
+    text = HEADER + "# Treatments\nchemotherapy|chemo\t化疗\t化療\ttreatment\n" + row + "\n"
+    with pytest.raises(GlossaryFileError, match=re.escape(problem)) as info:
+        parse_concepts(text, "g.tsv")
+    assert "g.tsv:4" in str(info.value)
+
+
+def test_a_good_file_with_comments_quotes_and_short_rows_parses() -> None:
+    text = ("# comment\n" + HEADER + "# section\n\n"
+            "chemotherapy|chemo\t化疗|打化疗\t化療\ttreatment\t\"Drugs\" that kill cells.\n"
+            "week\t周\t週\tgeneric\t\"\"\"Week\"\" as in 7 days.\"\n")
+    rows = parse_concepts(text)
+    assert [r.english for r in rows] == [("chemotherapy", "chemo"), ("week",)]
+    assert rows[0].chinese == ("化疗", "打化疗", "化療")
+    assert rows[0].explanation_en == '"Drugs" that kill cells.'
+    assert rows[1].traditional == ("週",) and rows[1].kind == "generic"
+    assert rows[1].explanation_en == '"Week" as in 7 days.'  # as a spreadsheet saves it
+
+
+def test_a_wrong_header_is_rejected() -> None:
+    with pytest.raises(GlossaryFileError, match="first row"):
+        parse_concepts("english\tchinese\tkind\nchemo\t化疗\ttreatment\n")
+
+
+def test_blockers_must_hide_a_form_without_being_one() -> None:
+    rows = parse_concepts(HEADER + "week\t周\t週\tgeneric\n")
+    assert parse_blockers("# c\n周围\n週末\n", rows) == ("周围", "週末")
+    for bad, problem in (("周", "is a glossary form"), ("今天", "blocks nothing"),
+                         ("weekend", "no Chinese"), ("周围\n周围", "twice")):
+        with pytest.raises(GlossaryFileError, match=problem):
+            parse_blockers(bad + "\n", rows)
