@@ -1,0 +1,83 @@
+"""Visible text of HTML pages (title first, one line per block) and of PDF files."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from bs4 import BeautifulSoup, NavigableString
+from bs4.element import PreformattedString
+from pypdf import PdfReader
+
+from ingest.decode import Unreadable
+
+_DROP_TAGS = ("head", "title", "script", "style", "noscript", "nav", "header", "footer",
+              "aside", "form", "template", "svg", "iframe", "button", "select")
+_BLOCK_TAGS = ("address", "article", "blockquote", "caption", "dd", "details", "div", "dl", "dt",
+               "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li",
+               "main", "ol", "p", "pre", "section", "summary", "table", "tr", "ul")
+
+
+def html_title(raw: str) -> str | None:
+    """The whitespace-collapsed <title> of an HTML document, or None."""
+    return _soup_title(BeautifulSoup(raw, "html.parser"))
+
+
+def _soup_title(soup: BeautifulSoup) -> str | None:
+    tag = soup.find("title")
+    title = " ".join(tag.get_text().split()) if tag else ""
+    return title or None
+
+
+def html_to_text(raw: str) -> str:
+    """Visible text of an HTML page: one line per block element, at most one blank line in a row.
+
+    Page chrome (nav, header, footer, aside, forms, scripts) is dropped; the <title> becomes the
+    first line so the title fallback works the same for every kind of file.
+    """
+    soup = BeautifulSoup(raw, "html.parser")
+    title = _soup_title(soup)
+    for tag in soup.find_all(_DROP_TAGS):
+        # An <article>'s own <header> carries its headline, not site chrome.
+        keep = tag.name == "header" and tag.find_parent(("article", "main")) is not None
+        if not tag.decomposed and not keep:
+            tag.decompose()
+    for node in soup.find_all(string=True):
+        if isinstance(node, PreformattedString):  # comments, doctypes, CDATA
+            node.extract()
+        elif node.find_parent("pre") is None:
+            # Source line breaks inside a paragraph are layout, not structure.
+            node.replace_with(NavigableString(re.sub(r"\s+", " ", str(node))))
+    for br in soup.find_all("br"):
+        br.replace_with(NavigableString("\n"))
+    for cell in soup.find_all(("td", "th")):
+        cell.insert_after(NavigableString(" "))
+    for block in soup.find_all(_BLOCK_TAGS):
+        block.insert_before(NavigableString("\n"))
+        block.insert_after(NavigableString("\n"))
+    lines: list[str] = []
+    for line in soup.get_text().split("\n"):
+        line = line.strip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    body = "\n".join(lines).strip()
+    if title and not body.startswith(title):
+        body = f"{title}\n\n{body}" if body else title
+    return body
+
+
+def pdf_text(raw: bytes) -> str:
+    """The pages' text joined with a blank line; raises Unreadable with the skip reason."""
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise Unreadable("encrypted PDF (password required)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Unreadable:
+        raise
+    except Exception as exc:  # pypdf raises many unrelated types on malformed files
+        raise Unreadable(f"unreadable PDF ({type(exc).__name__})") from None
+    text = "\n\n".join(page.strip("\n") for page in pages)
+    if not text.strip():
+        raise Unreadable("PDF has no extractable text")
+    return text
