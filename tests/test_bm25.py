@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.stopwords import EN_STOP_WORDS
 from qa.bm25 import BM25Index, tokenize
 from qa.glossary import translate_terms
 
@@ -51,6 +52,16 @@ def test_glossary_terms_stay_whole_and_keep_their_sub_words() -> None:
     # Without the glossary in jieba's dictionary 贝伐珠单抗 splits into 贝伐珠 / 单抗.
     assert "贝伐珠单抗" in tokenize("患者使用贝伐珠单抗治疗")
     assert {"结直肠癌", "直肠癌", "肝转移", "转移"} <= set(tokenize("结直肠癌肝转移"))
+
+
+def test_traditional_glossary_terms_stay_whole_too() -> None:
+    tokens = tokenize("患者使用貝伐珠單抗後多久可以做手術")
+    assert {"貝伐珠單抗", "手術"} <= set(tokens)
+
+
+def test_stop_words_come_from_the_shared_list() -> None:
+    assert tokenize(" ".join(sorted(EN_STOP_WORDS))) == []
+    assert tokenize("Please tell me about surgery") == ["surgeri"]
 
 
 def test_mixed_text() -> None:
