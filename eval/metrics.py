@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -9,7 +10,8 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, R, Success, nDCG
 
-from core.text import script_of
+from core.text import CJK_RUN, script_of
+from qa.citations import MARKER, strip_markers
 
 CUTOFFS = (1, 4)
 KEY_FACT_RECALL = "answer.key_fact_recall"
@@ -19,7 +21,12 @@ LANGUAGE_MATCH = "answer.language_match"
 REFUSAL_PRECISION = "answer.refusal_precision"
 REFUSAL_RECALL = "answer.refusal_recall"
 FALSE_REFUSAL_RATE = "answer.false_refusal_rate"
-LOWER_IS_BETTER = frozenset({FALSE_REFUSAL_RATE})
+MUST_NOT = "answer.must_not_violation"  # the answer states a claim the source contradicts
+LOOP = "answer.loop"  # a repeated sentence or a run of citation markers reached the reader
+BODY_LANGUAGE = "answer.body_language"  # share of the body's letters in the question's language
+CITATION_RECALL = "answer.citation_recall"  # shown sentences that cite a passage
+CITATION_PRECISION = "answer.citation_precision"  # citations that support their sentence
+LOWER_IS_BETTER = frozenset({FALSE_REFUSAL_RATE, MUST_NOT, LOOP})
 
 
 def _measures(cutoffs: Sequence[int]) -> dict[str, ir_measures.Measure]:
@@ -119,6 +126,38 @@ def key_facts_found(key_facts: Sequence[Sequence[str]], text: str) -> tuple[bool
 def key_fact_recall(key_facts: Sequence[Sequence[str]], text: str) -> float:
     found = key_facts_found(key_facts, text)
     return sum(found) / len(found) if found else 0.0
+
+
+def body_language(body: str, language: str) -> float:
+    """Share of the body's letters written in the question's language. Latin acronyms and coded
+    names (PET-CT, 5-FU, FOLFOX) are normal inside Chinese text, so only lowercase English words
+    count as English there; CJK characters count as Chinese."""
+    text = strip_markers(unicodedata.normalize("NFKC", body))
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    english = sum(len(w) for w in _PROSE_WORD.findall(text))
+    total = cjk + english
+    if total == 0:
+        return 0.0
+    return (cjk if language == "zh" else english) / total
+
+
+def has_loop(text: str) -> bool:
+    """A sentence repeated, or three citation markers in a row."""
+    if _MARKER_RUN.search(text):
+        return True
+    pieces = [p.strip() for p in _SENTENCE_END.split(strip_markers(text)) if len(p.strip()) > 8]
+    return len(pieces) != len(set(pieces))
+
+
+def contains_any(claims: Sequence[Sequence[str]], text: str) -> tuple[str, ...]:
+    """The first surface form of every claim that occurs in the text (NFKC, case-insensitive)."""
+    haystack = _normal(text)
+    return tuple(forms[0] for forms in claims if any(_normal(f) in haystack for f in forms))
+
+
+_MARKER_RUN = re.compile(rf"(?:{MARKER.pattern}\s*){{3,}}")
+_PROSE_WORD = re.compile(r"(?<![A-Za-z0-9-])[a-z]{2,}(?![A-Za-z0-9-])")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
 
 
 def language_matches(text: str, language: str) -> bool:

@@ -172,3 +172,31 @@ def print_summary(summary: Mapping[str, SliceSummary], console: Any = None) -> N
             if any(c != "–" for c in cells):
                 table.add_row(metric, *cells)
         console.print(table)
+
+
+def write_comparison(out: Path, summaries: Mapping[str, Mapping[str, SliceSummary]],
+                     config: Mapping[str, Any]) -> Path:
+    """comparison.md: the answer metrics of several designs (e.g. select vs compose), measured
+    in one run on the same items, side by side per language."""
+    out.mkdir(parents=True, exist_ok=True)
+    designs = list(summaries)
+    lines = ["# Answer designs side by side", ""]
+    lines += [f"- **{k}**: {v}" for k, v in config.items()]
+    lines += ["", "Each design answered the same items in the same run; values are means with "
+              "95% bootstrap intervals.", ""]
+    for part in ("all", "language:en", "language:zh"):
+        rows = [(d, summaries[d].get(part)) for d in designs]
+        if all(s is None for _, s in rows):
+            continue
+        lines += [f"## {part}", "", "| metric | " + " | ".join(
+            f"{d} (n={s.n if s else 0})" for d, s in rows) + " |",
+            "|---" * (len(rows) + 1) + "|"]
+        names = [m for m in _metrics({d: s for d, s in rows if s is not None})
+                 if m.startswith(("answer.", "latency."))]
+        for metric in names:
+            lines.append(f"| {metric} | " + " | ".join(_cell(s, metric, None) for _, s in rows)
+                         + " |")
+        lines.append("")
+    path = out / "comparison.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

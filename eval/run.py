@@ -13,7 +13,8 @@ from eval.gold import Evidence, GoldItem, Located
 from core.errors import OncoQAError
 from core.text import language_of
 from qa.question import check_question, standalone_question
-from qa.types import Answer, Passage, Turn
+from qa.citations import cited_sentences
+from qa.types import Answer, Citation, Passage, Turn
 
 Progress = Callable[[int, int, str], None]  # (done, total, item id)
 
@@ -49,6 +50,11 @@ class AnswerResult:
     facts_found: tuple[str, ...]  # the first surface form of each fact found / missed
     facts_missing: tuple[str, ...]
     citations: tuple[Hit, ...]
+    must_not_found: tuple[str, ...] = ()  # wrong claims the answer states
+    body_language: float = 1.0
+    loop: bool = False
+    citation_recall: float | None = None
+    citation_precision: float | None = None
 
 
 @dataclass(frozen=True)
@@ -183,14 +189,35 @@ def _row(item: GoldItem, outcome: _Outcome, evidence: Evidence, scores: dict[str
 
 
 def _answer_result(item: GoldItem, answer: Answer, evidence: Evidence) -> AnswerResult:
+    body = answer.text[len(answer.preface):].strip() if answer.preface else answer.text
     found = metrics.key_facts_found(item.key_facts, answer.text)
+    recall = precision = None
+    if not answer.refused:
+        cited = [numbers for sentence, numbers in cited_sentences(body, len(answer.retrieved))
+                 if len(sentence.strip()) > 8]
+        recall = sum(bool(n) for n in cited) / len(cited) if cited else 0.0
+        judged = [_supports(item, c, sentence, evidence)
+                  for c in answer.citations for sentence in (c.sentences or (c.quote,))]
+        precision = sum(judged) / len(judged) if judged else None
     return AnswerResult(
         text=answer.text, refused=answer.refused, kind=answer.kind, backend=answer.backend,
-        language_match=metrics.language_matches(answer.text, item.language),
+        language_match=metrics.language_matches(body, item.language),
         facts_found=tuple(f[0] for f, ok in zip(item.key_facts, found, strict=True) if ok),
         facts_missing=tuple(f[0] for f, ok in zip(item.key_facts, found, strict=True) if not ok),
         citations=tuple(_hit(item, evidence, c) for c in answer.citations),
+        must_not_found=metrics.contains_any(getattr(item, "must_not", ()), body),
+        body_language=metrics.body_language(body, item.language),
+        loop=metrics.has_loop(body), citation_recall=recall, citation_precision=precision,
     )
+
+
+def _supports(item: GoldItem, citation: Citation, sentence: str, evidence: Evidence) -> bool:
+    """A citation supports its sentence when the cited passage overlaps a gold evidence quote,
+    or comes from a gold source and the sentence states one of the item's key facts."""
+    if evidence.passage_relevant(item, citation):
+        return True
+    return evidence.document_relevant(item, citation) and any(
+        metrics.key_facts_found(item.key_facts, sentence))
 
 
 def _answer_values(item: GoldItem, result: AnswerResult) -> dict[str, float]:
@@ -198,6 +225,15 @@ def _answer_values(item: GoldItem, result: AnswerResult) -> dict[str, float]:
     values[metrics.LANGUAGE_MATCH] = float(result.language_match)
     if item.answerable and item.key_facts:
         values[metrics.KEY_FACT_RECALL] = len(result.facts_found) / len(item.key_facts)
+    if not result.refused:
+        values[metrics.BODY_LANGUAGE] = result.body_language
+        values[metrics.LOOP] = float(result.loop)
+        if getattr(item, "must_not", ()):
+            values[metrics.MUST_NOT] = float(bool(result.must_not_found))
+    if item.answerable and result.citation_recall is not None:
+        values[metrics.CITATION_RECALL] = result.citation_recall
+    if item.answerable and result.citation_precision is not None:
+        values[metrics.CITATION_PRECISION] = result.citation_precision
     if item.answerable and result.citations:
         n = len(result.citations)
         values[metrics.CITATION_PRECISION_DOC] = sum(c.doc for c in result.citations) / n

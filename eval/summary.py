@@ -17,7 +17,8 @@ LATENCIES = ("retrieval", "first_token", "total")
 ANSWER_METRICS = (
     metrics.KEY_FACT_RECALL, metrics.CITATION_PRECISION_DOC, metrics.CITATION_PRECISION_PASSAGE,
     metrics.LANGUAGE_MATCH, metrics.REFUSAL_PRECISION, metrics.REFUSAL_RECALL,
-    metrics.FALSE_REFUSAL_RATE,
+    metrics.FALSE_REFUSAL_RATE, metrics.MUST_NOT, metrics.LOOP, metrics.BODY_LANGUAGE,
+    metrics.CITATION_RECALL, metrics.CITATION_PRECISION,
 )
 
 

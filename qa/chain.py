@@ -65,7 +65,7 @@ class Answerer:
             yield preface + "\n\n"
         ctx = self._context(text, history, lang, risk)
         retrieval_ms = elapsed()
-        base = Answer(text="", language=lang, retrieved=ctx.passages,
+        base = Answer(text="", language=lang, retrieved=ctx.passages, preface=preface,
                       notice=prompts.DISCLAIMER(lang), standalone_question=ctx.question)
         if not self._answerable(ctx):
             yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))

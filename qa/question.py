@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage
 
 from core.text import language_of
 from core.errors import BadQuestionError
-from qa import prompts
+from qa import glossary, prompts
 from qa.llm import backend_errors
 from qa.types import Lang, Turn
 
@@ -41,10 +41,33 @@ def check_question(raw: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def looks_like_follow_up(question: str) -> bool:
-    """Elliptical or pronoun-led questions; a short but complete question is not one."""
+def looks_like_follow_up(question: str, previous: str = "") -> bool:
+    """Elliptical or pronoun-led questions, and questions that name no disease while the
+    previous one did ("what tests are done before treatment?" after a question about one
+    cancer); a short but complete question is not one."""
     fragment = len(question.split()) <= 3 if language_of(question) == "en" else len(question) <= 5
-    return fragment or bool(_FOLLOW_UP.search(question.strip()))
+    if fragment or _FOLLOW_UP.search(question.strip()):
+        return True
+    return bool(_topics(previous)) and not _topics(question)
+
+
+def _topics(text: str) -> set[int]:
+    """The diseases a question names (glossary entries for cancers and their spread)."""
+    return {e for e in glossary.entries(text) if _DISEASE.search(glossary.english_form(e))}
+
+
+_DISEASE = re.compile(r"cancer|carcinoma|tumou?r|metasta|lymphoma|leuka?emia|sarcoma|neoplasm",
+                      re.IGNORECASE)
+
+
+def _keeps_topic(rewritten: str, question: str, previous: str) -> bool:
+    """A rewrite must keep every named thing of the follow-up, the disease of the conversation,
+    and add no named thing that neither turn mentioned."""
+    named = {e for e in glossary.entries(rewritten) if not glossary.is_generic(e)}
+    asked = {e for e in glossary.entries(question) if not glossary.is_generic(e)}
+    before = {e for e in glossary.entries(previous) if not glossary.is_generic(e)}
+    disease = _topics(question) or _topics(previous)
+    return asked <= named and disease <= named and named <= asked | before
 
 
 def standalone_question(
@@ -52,9 +75,9 @@ def standalone_question(
 ) -> str:
     """A question that makes sense without the conversation. The LLM rewrites it when there is
     one; otherwise (or if its output is unusable) the previous question is prepended."""
-    if not history or not looks_like_follow_up(question):
+    previous = history[-1].question if history else ""
+    if not history or not looks_like_follow_up(question, previous):
         return question
-    previous = history[-1].question
     fallback = f"{previous} {question}"
     if llm is None:
         return fallback
@@ -69,6 +92,7 @@ def standalone_question(
     except backend_errors():  # a failing backend just means: use the fallback
         return fallback
     rewritten = str(reply.content).strip().splitlines()[0].strip(" \"'“”") if reply.content else ""
-    if not rewritten or len(rewritten) > 3 * len(fallback) or language_of(rewritten) != lang:
+    if (not rewritten or len(rewritten) > 3 * len(fallback) or language_of(rewritten) != lang
+            or not _keeps_topic(rewritten, question, previous)):
         return fallback
     return rewritten

@@ -61,7 +61,8 @@ class Selection:
 
     @property
     def best(self) -> float:
-        return self.ranked[0].score if self.ranked else -1.0
+        """The score of the first chosen sentence (the gate compares it with its floor)."""
+        return self.chosen[0].score if self.chosen else -1.0
 
 
 class SentenceSelector:
@@ -99,7 +100,9 @@ class SentenceSelector:
                      - w.penalty * len(flags))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
                                     round(keyword, 4), flags, round(score, 5)))
-        ranked.sort(key=lambda c: -c.score)
+        # Headings, teasers, fragments and references are never the answer while a prose
+        # sentence is available: they rank after every unflagged sentence.
+        ranked.sort(key=lambda c: (bool(c.flags), -c.score))
         return Selection(self._choose(ranked, vectors, pieces), tuple(ranked))
 
     def _choose(self, ranked: Sequence[Candidate], vectors: Sequence[list[float]],
@@ -111,7 +114,7 @@ class SentenceSelector:
             if len(chosen) == w.max_sentences or (chosen and c.score < ranked[0].score - w.margin):
                 break
             if c.flags and chosen:
-                continue
+                break
             if any(_same_claim(c, d, vector_of, w) for d in chosen):
                 continue
             chosen.append(c)

@@ -72,6 +72,7 @@ class Answer:
     notice: str = ""  # the "information, not medical advice" reminder
     standalone_question: str = ""  # the question after follow-up rewriting
     backend: str = ""  # which generator produced the text
+    preface: str = ""  # urgent or medication advice that opens the text, if any
 
     def to_json(self) -> dict[str, Any]:
         """The stable `oncoqa ask --json` shape (documented in the README)."""

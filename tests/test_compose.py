@@ -1,4 +1,5 @@
-"""The answer chain with fake models over a real Chroma index of the seed corpus."""
+"""The previous answer design (qa.compose) with fake models over a real Chroma index; kept
+while it serves as the evaluation's side-by-side baseline."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from core.errors import BadQuestionError
 from core.settings import RetrievalSettings, Settings
 from oncoqa.wiring import open_index
 from qa import prompts
-from qa.chain import Answerer
+from qa.compose import ComposeAnswerer as Answerer
 from qa.retriever import HybridRetriever
 from qa.types import Answer, Turn
 from tests.fakes import ScriptedChat
@@ -161,10 +162,10 @@ def test_personal_dosing_gets_no_instruction(retriever, hash_settings, question,
     chain, llm = answerer(retriever, hash_settings, "Cisplatin is commonly used for NPC [1].")
     answer = chain.answer(question)
     assert answer.text.startswith(prompts.PERSONAL_MEDICATION(lang))
-    assert answer.kind == "answer" or answer.refused
-    if llm and llm.calls:  # the model was told not to advise
-        answer_prompt = str(llm.calls[0][-1].content)
-        assert prompts.SAFETY_INSTRUCTION(lang) in answer_prompt
+    assert answer.kind == "answer" and not answer.refused
+    assert llm is not None and llm.calls  # the model was asked, and told not to advise
+    answer_prompt = str(llm.calls[0][-1].content)
+    assert prompts.SAFETY_INSTRUCTION(lang) in answer_prompt
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 100_000, "😀😀😀", "\x00\x01\x02"])

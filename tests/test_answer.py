@@ -1,0 +1,209 @@
+"""The answer chain (select, phrase one sentence, verify) with fake models over a real Chroma."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import BadQuestionError
+from core.settings import AnswerSettings, RetrievalSettings, Settings
+from core.text import language_of
+from ingest.embeddings import HashEmbeddings
+from ingest.pipeline import ingest
+from oncoqa.wiring import make_answerer, open_index
+from qa import prompts
+from qa.bm25 import tokenize
+from qa.chain import Answerer
+from qa.retriever import HybridRetriever
+from qa.phrase import Phraser
+from qa.select import Candidate, Weights
+from qa.types import Answer, Turn
+from tests.fakes import ScriptedChat
+
+NEOADJUVANT = "000_61149c4b2133eace.txt"
+NPC = "002_d0e0c941352d6edd.txt"
+SURGERY_Q = "How many weeks after the end of neoadjuvant chemotherapy is surgery usually done?"
+SURGERY_SOURCE = ("If the surgeon thinks there is a possibility of surgery, he needs to wait for "
+                  "the patient's blood to return to normal after surgery, usually 3 to 4 weeks "
+                  "after the end of neoadjuvant chemotherapy.")
+
+
+@pytest.fixture
+def hash_settings(settings: Settings) -> Settings:
+    # Hash-embedding cosines live on another scale than e5's: gates to match.
+    return settings.model_copy(update={
+        "retrieval": RetrievalSettings(min_score=0.2, min_score_zh=0.2, k=6),
+        "answer": AnswerSettings(min_sentence_score=0.0),
+    })
+
+
+@pytest.fixture
+def retriever(hash_settings: Settings) -> HybridRetriever:
+    embeddings = HashEmbeddings()
+    ingest(hash_settings, embeddings)
+    store, registry = open_index(hash_settings, embeddings)
+    return HybridRetriever(store=store, registry=registry, config=hash_settings.retrieval,
+                           k=hash_settings.retrieval.k)
+
+
+def chain(retriever: HybridRetriever, settings: Settings, *replies: str, fail: bool = False,
+          sentences: int = 1) -> tuple[Answerer, ScriptedChat | None]:
+    llm = ScriptedChat(replies=list(replies), calls=[], fail=fail) if replies or fail else None
+    answerer = make_answerer(retriever, llm, settings)
+    answerer.selector.weights = Weights(max_sentences=sentences)
+    return answerer, llm
+
+
+def first_sentence(answerer: Answerer, question: str) -> str:
+    """The source sentence the selector puts first (what a faithful rewrite stands for)."""
+    lang = language_of(question)
+    passages = answerer.retriever.search(question)
+    terms = [t for v in answerer.retriever.query_variants(question) for t in tokenize(v)]
+    return answerer.selector.select(question, terms, passages, lang).chosen[0].text
+
+
+def test_without_a_model_the_chosen_source_sentence_is_shown(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    answer = answerer.answer(SURGERY_Q)
+    assert not answer.refused and answer.backend == "extractive"
+    assert "3 to 4 weeks" in answer.text
+    citation = answer.citations[0]
+    assert citation.source == NEOADJUVANT
+    support = citation.support[0]
+    assert support.mode == "verbatim" and support.sentence == support.source_sentence
+    original = (hash_settings.corpus_dir / NEOADJUVANT).read_text(encoding="utf-8")
+    assert original[support.start : support.end] == support.source_sentence
+    assert answer.to_json()["citations"][0]["support"][0]["source_sentence"] == support.source_sentence
+
+
+def test_a_faithful_rewrite_is_shown_with_its_source(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    source = first_sentence(answerer, SURGERY_Q)
+    assert "3 to 4 weeks" in source
+    rewrite = ("If surgery is possible, the surgeon waits for the patient's blood to return to "
+               "normal, usually 3 to 4 weeks after the end of neoadjuvant chemotherapy.")
+    answerer, llm = chain(retriever, hash_settings, rewrite)
+    answer = answerer.answer(SURGERY_Q)
+    assert answer.backend == "llm" and rewrite.rstrip(".") in answer.text
+    assert answer.citations[0].support[0].mode == "rewrite"
+    assert answer.citations[0].support[0].source_sentence == source
+    system, user = llm.calls[0]
+    assert system.content == prompts.PHRASE_SYSTEM and source in str(user.content)
+
+
+@pytest.mark.parametrize("bad", [
+    "Surgery is usually done 6 weeks after neoadjuvant chemotherapy ends.",  # wrong number
+    "Surgery is never done after neoadjuvant chemotherapy, not even after 3 to 4 weeks.",
+    "My documents do not cover this.",  # the model declining is not a refusal
+    "[2] [2] [2] [2] [2] [2] [2] [2] [2] [2]",  # a loop
+    "This is stated in passage [2].",  # filler
+])
+def test_an_unfaithful_rewrite_is_never_shown(retriever, hash_settings, bad) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    source = first_sentence(answerer, SURGERY_Q)
+    answerer, _ = chain(retriever, hash_settings, bad)
+    answer = answerer.answer(SURGERY_Q)
+    assert not answer.refused
+    assert source.rstrip(".") in answer.text  # the source sentence instead
+    assert bad.rstrip(".") not in answer.text and "[2] [2]" not in answer.text
+    assert answer.citations[0].support[0].mode == "verbatim"
+    assert "could not be checked" not in answer.text  # no machinery shown
+
+
+def candidate(text: str, language: str = "en") -> Candidate:
+    return Candidate(text=text, n=1, start=0, end=len(text), language=language,  # type: ignore[arg-type]
+                     dense=0.9, keyword=0.5, flags=(), score=0.9)
+
+
+def test_chinese_reader_gets_a_verified_translation() -> None:
+    translation = "医生认为可以手术时，需要等病人的血象恢复正常，通常是在新辅助化疗结束后3到4周。"
+    llm = ScriptedChat(replies=[translation], calls=[])
+    phrased = Phraser(llm).phrase(candidate(SURGERY_SOURCE), "zh")
+    assert phrased.mode == "translation" and phrased.text == translation
+    assert len(llm.calls) == 1 and SURGERY_SOURCE in str(llm.calls[0][-1].content)
+
+
+def test_failed_translations_fall_back_to_the_quoted_source() -> None:
+    llm = ScriptedChat(replies=["医生认为可以手术时，通常在新辅助化疗结束后6周进行手术。"], calls=[])
+    phrased = Phraser(llm).phrase(candidate(SURGERY_SOURCE), "zh")
+    assert len(llm.calls) == 2  # a free and a literal attempt, both rejected (6 is not 3 to 4)
+    assert phrased.mode == "quoted" and phrased.verdict is not None
+    assert phrased.verdict.reason == "numbers"
+    assert phrased.text == prompts.QUOTED_SOURCE("zh") + SURGERY_SOURCE
+
+
+def test_a_chinese_source_sentence_is_shown_as_is_to_a_chinese_reader() -> None:
+    llm = ScriptedChat(replies=["不会被调用"], calls=[])
+    source = "术前新辅助化疗能够缩小肿瘤。"
+    phrased = Phraser(llm, simplify=False).phrase(candidate(source, "zh"), "zh")
+    assert phrased.mode == "verbatim" and phrased.text == source and llm.calls == []
+
+
+def test_out_of_scope_question_is_refused_without_calling_the_llm(retriever,
+                                                                   hash_settings) -> None:
+    answerer, llm = chain(retriever, hash_settings, "should not be used")
+    for question, lang in [("How do I remove stains from shoes?", "en"),
+                           ("驴胶和鹿胶有什么区别？", "zh")]:
+        answer = answerer.answer(question)
+        assert answer.refused and answer.kind == "refusal", question
+        assert answer.text.startswith(prompts.NOT_COVERED(lang))
+        assert answer.refusal_reason and not answer.citations
+    assert llm is not None and llm.calls == []
+
+
+def test_no_sentence_is_shown_twice(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings, sentences=3)
+    answer = answerer.answer(SURGERY_Q)
+    shown = [s.sentence for c in answer.citations for s in c.support]
+    assert len(shown) == len(set(shown)) >= 1
+
+
+def test_urgent_advice_streams_before_retrieval(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    calls = []
+    original = answerer.retriever.search
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    object.__setattr__(answerer.retriever, "search", spy)
+    events = answerer.stream("I have a fever of 39 degrees after my chemo yesterday, what now?")
+    first = next(events)
+    assert first == prompts.URGENT("en") + "\n\n" and calls == []
+    final = list(events)[-1]
+    assert isinstance(final, Answer) and final.kind == "safety"
+    assert final.text.startswith(prompts.URGENT("en")) and final.preface
+
+
+def test_stream_yields_each_sentence_then_the_final_answer(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings, sentences=2)
+    events = list(answerer.stream(SURGERY_Q))
+    deltas = [e for e in events if isinstance(e, str)]
+    final = events[-1]
+    assert isinstance(final, Answer) and len(deltas) == len(
+        [s for c in final.citations for s in c.support])
+    assert "".join(deltas).strip() == final.text
+    assert 0 < final.timings.first_token <= final.timings.total
+
+
+def test_unreachable_llm_shows_source_sentences(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings, fail=True)
+    answer = answerer.answer(SURGERY_Q)
+    assert not answer.refused and answer.backend == "extractive"
+    assert "3 to 4 weeks" in answer.text
+
+
+def test_follow_up_keeps_the_topic(retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    history = [Turn("鼻咽癌为什么会在治疗期间转移？", "...")]
+    answer = answerer.answer("那靶向药呢？", history)
+    assert answer.standalone_question.startswith("鼻咽癌为什么会在治疗期间转移？")
+    assert answer.retrieved[0].source == NPC
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 100_000, "😀😀😀", "\x00\x01\x02"])
+def test_bad_questions_get_a_clear_message(retriever, hash_settings, bad) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    with pytest.raises(BadQuestionError) as info:
+        answerer.answer(bad)
+    assert info.value.message and "Traceback" not in info.value.message
