@@ -18,11 +18,12 @@ from pydantic import ConfigDict, Field
 
 from bench.measure import GoldQuestion, Summary
 from core.text import count_tokens
-from core.settings import Settings
 from qa import prompts
 from qa.types import Answer
 
 Log = Callable[[str], None]
+# Builds the answerer to measure, passing its generator through the given wrapper.
+BuildAnswerer = Callable[[Callable[[BaseChatModel], BaseChatModel]], Any]
 
 _SMOKE = """
 from llama_cpp import Llama
@@ -146,18 +147,23 @@ def _ask(answerer: Any, chat: RecordingChat | None, question: GoldQuestion) -> A
     )
 
 
-def run_answers(settings: Settings, questions: Sequence[GoldQuestion], warm_up: GoldQuestion,
-                *, answerer: Any = None, log: Log | None = None) -> AnswerResult:
+def run_answers(build: BuildAnswerer, questions: Sequence[GoldQuestion], warm_up: GoldQuestion,
+                *, log: Log | None = None) -> AnswerResult:
     """Answer the questions in order (grouped by language, so consecutive prompts share the
     cached system-prompt prefix) after one untimed warm-up question, which must not be one of
-    them (its whole prompt would then come from llama.cpp's cache)."""
-    say = log or (lambda message: None)
-    if answerer is None:
-        from oncoqa.wiring import build_answerer
+    them (its whole prompt would then come from llama.cpp's cache).
 
-        answerer = build_answerer(settings)
-    chat = RecordingChat(inner=answerer.llm) if answerer.llm is not None else None
-    answerer.llm = chat
+    `build(wrap)` builds the answerer with its generator passed through `wrap`, so every call the
+    chain makes (answer, rewrites, translations) goes through one RecordingChat."""
+    say = log or (lambda message: None)
+    recorders: list[RecordingChat] = []
+
+    def record(llm: BaseChatModel) -> BaseChatModel:
+        recorders.append(RecordingChat(inner=llm))
+        return recorders[-1]
+
+    answerer = build(record)
+    chat = recorders[0] if recorders else None
     started = time.perf_counter()
     answerer.retriever.store.embeddings.warm_up()
     if chat is not None and hasattr(chat.inner, "warm_up"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,19 +44,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_app(settings: Settings, log_file: Path, *, timeout: float = 180.0) -> Iterator[
-        tuple[subprocess.Popen[bytes], str, float]]:
-    """`oncoqa ui` in a child process on a free loopback port; yields (process, url, startup
-    seconds) once it answers HTTP, and always stops it afterwards."""
+def running_app(settings: Settings, command: Sequence[str], log_file: Path, *,
+                timeout: float = 180.0) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
+    """The app (`command`, e.g. the `ui` command of the entry point) in a child process on a free
+    loopback port; yields (process, url, startup seconds) once it answers HTTP, and always
+    stops it afterwards."""
     port = free_port()
     env = {**os.environ, **settings_env(settings), "GRADIO_ANALYTICS_ENABLED": "False",
            "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    command = [sys.executable, "-m", "oncoqa.cli", "ui", "--host", "127.0.0.1", "--port",
-               str(port)]
+    argv = [*command, "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     with log_file.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             while True:
                 if proc.poll() is not None:
@@ -128,16 +127,16 @@ def _converse(url: str, index: int, question: GoldQuestion, start: threading.Bar
                             False, "", "", f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
-def run_app(settings: Settings, workdir: Path, questions: Sequence[GoldQuestion],
-            warm_questions: Sequence[GoldQuestion], *, conversations: int = 8,
-            timeout: float = 600.0, log: Log | None = None) -> AppResult:
+def run_app(settings: Settings, command: Sequence[str], workdir: Path,
+            questions: Sequence[GoldQuestion], warm_questions: Sequence[GoldQuestion], *,
+            conversations: int = 8, timeout: float = 600.0, log: Log | None = None) -> AppResult:
     """Start the app, answer warm-up questions until one reaches the generator, read its
     memory, then run `conversations` clients at once (one question each) and read it again."""
     from gradio_client import Client
 
     say = log or (lambda message: None)
     workdir.mkdir(parents=True, exist_ok=True)
-    with running_app(settings, workdir / "app.log") as (proc, url, startup):
+    with running_app(settings, command, workdir / "app.log") as (proc, url, startup):
         say(f"app: up in {startup:.1f} s at {url}")
         idle = tree_rss_mb(proc.pid)
         started = time.perf_counter()

@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.settings import ChunkSettings
+from core.text import Lang, count_tokens, script_of, split_sentences
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.load import SourceText, discover, load_file
-from core.text import Lang, count_tokens, script_of, split_sentences
-from core.settings import ChunkSettings
 
 SEED_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 # The seed corpus has only a handful of Chinese sentences, so Chinese sentences are rebuilt

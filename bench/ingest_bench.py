@@ -9,15 +9,16 @@ from pathlib import Path
 
 from bench.corpus_gen import GeneratedCorpus, generate
 from bench.measure import peak_rss_mb
+from core.settings import Settings
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
 from ingest.load import SourceText, discover, load_file
 from ingest.pipeline import ingest
-from ingest.store import Registry, open_client
-from core.settings import Settings
+from ingest.store import ChunkStore, Registry
 
 Log = Callable[[str], None]
+OpenIndex = Callable[[Settings, CountingEmbeddings], tuple[ChunkStore, Registry]]
 
 
 class RecordingEmbeddings(CountingEmbeddings):
@@ -72,9 +73,8 @@ def prepare_seconds(corpus_dir: Path, settings: Settings) -> float:
     return time.perf_counter() - started
 
 
-def registry_commit_ms(settings: Settings, samples: int = 20) -> float:
+def registry_commit_ms(registry: Registry, samples: int = 20) -> float:
     """Mean time of one registry commit (rewriting existing records unchanged)."""
-    registry = Registry(open_client(settings), settings.store.collection)
     records = list(registry.all().values())[:samples]
     if not records:
         return 0.0
@@ -84,11 +84,12 @@ def registry_commit_ms(settings: Settings, samples: int = 20) -> float:
     return (time.perf_counter() - started) * 1000 / len(records)
 
 
-def run_ingest(settings: Settings, embeddings: CountingEmbeddings, workdir: Path, chunks: int,
-               *, chunks_per_doc: int = 12, seed: int = 0, log: Log | None = None
-               ) -> IngestResult:
+def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: OpenIndex,
+               workdir: Path, chunks: int, *, chunks_per_doc: int = 12, seed: int = 0,
+               log: Log | None = None) -> IngestResult:
     """Generate a corpus of about `chunks` chunks, ingest it into a fresh index, replay the same
-    embedding batches through the model alone, then re-ingest the unchanged corpus."""
+    embedding batches through the model alone, then re-ingest the unchanged corpus (the index
+    is reopened through open_index for the registry timing)."""
     say = log or (lambda message: None)
     corpus = generate(workdir / "corpus", chunks, chunk=settings.chunk,
                       chunks_per_doc=chunks_per_doc, seed=seed)
@@ -121,7 +122,7 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, workdir: Path
     say(f"ingest: model alone {model_only:.1f} s; re-ingest {again.seconds:.1f} s "
         f"({again.embedded} embedded)")
     prepare = prepare_seconds(corpus.directory, fresh)
-    commit_ms = registry_commit_ms(fresh)
+    commit_ms = registry_commit_ms(open_index(fresh, embeddings)[1])
     return IngestResult(
         corpus=corpus,
         embedding=type(embeddings).__name__,

@@ -14,15 +14,16 @@ import numpy as np
 
 from bench.corpus_gen import generate
 from bench.measure import GoldQuestion, Summary
+from core.settings import Settings
 from ingest.embeddings import CountingEmbeddings
 from ingest.pipeline import ingest
-from core.settings import Settings
-from oncoqa.wiring import open_index
 from qa import retriever as retriever_module
 from qa.retriever import HybridRetriever
 from qa.types import Passage
 
 Log = Callable[[str], None]
+# The chain's retriever over the existing index of these settings, with this embedder.
+RetrieverFor = Callable[[Settings, CountingEmbeddings], HybridRetriever]
 COMPONENTS = ("prepare", "embed", "dense", "bm25", "fusion", "other")
 
 
@@ -176,9 +177,9 @@ def thread_probe(query_model: CountingEmbeddings, questions: Sequence[GoldQuesti
     return {threads: Summary.of(values) for threads, values in times.items()}
 
 
-def measure_size(settings: Settings, query_model: CountingEmbeddings, workdir: Path, size: int,
-                 questions: Sequence[GoldQuestion], *, chunks_per_doc: int = 50, seed: int = 0,
-                 log: Log | None = None) -> SizeResult:
+def measure_size(settings: Settings, query_model: CountingEmbeddings, retriever_for: RetrieverFor,
+                 workdir: Path, size: int, questions: Sequence[GoldQuestion], *,
+                 chunks_per_doc: int = 50, seed: int = 0, log: Log | None = None) -> SizeResult:
     say = log or (lambda message: None)
     started = time.perf_counter()
     corpus = generate(workdir / "corpus", size, chunk=settings.chunk,
@@ -189,9 +190,7 @@ def measure_size(settings: Settings, query_model: CountingEmbeddings, workdir: P
     embedder = SyntheticPassages(query_model)
     report = ingest(local, embedder, corpus.directory)
     build = time.perf_counter() - started
-    store, registry = open_index(local, embedder)
-    retriever = HybridRetriever(store=store, registry=registry, config=local.retrieval,
-                                k=local.retrieval.k)
+    retriever = retriever_for(local, embedder)
     started = time.perf_counter()
     retriever.view()
     snapshot = time.perf_counter() - started
@@ -218,13 +217,14 @@ def measure_size(settings: Settings, query_model: CountingEmbeddings, workdir: P
     )
 
 
-def run_retrieval(settings: Settings, query_model: CountingEmbeddings, workdir: Path,
-                  sizes: Sequence[int], questions: Sequence[GoldQuestion], *, seed: int = 0,
+def run_retrieval(settings: Settings, query_model: CountingEmbeddings,
+                  retriever_for: RetrieverFor, workdir: Path, sizes: Sequence[int],
+                  questions: Sequence[GoldQuestion], *, seed: int = 0,
                   log: Log | None = None) -> RetrievalResult:
     query_model.warm_up()
     results = tuple(
-        measure_size(settings, query_model, workdir / f"size-{size}", size, questions,
-                     seed=seed, log=log)
+        measure_size(settings, query_model, retriever_for, workdir / f"size-{size}", size,
+                     questions, seed=seed, log=log)
         for size in sizes
     )
     name = getattr(query_model, "model_name", "")

@@ -8,7 +8,6 @@ import math
 import os
 import platform
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -17,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.parts import BenchParts
 from core.settings import Settings
 
 Log = Callable[[str], None]
@@ -63,24 +63,23 @@ def gold_for(stage: str, config: BenchConfig) -> list[Any]:
 
 
 def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
-              log: Log | None = None) -> dict[str, Any]:
+              parts: BenchParts, log: Log | None = None) -> dict[str, Any]:
     """Run one stage in this process; its result as plain JSON-able data."""
     from bench.measure import peak_rss_mb
-    from ingest.embeddings import make_embeddings
 
     workdir.mkdir(parents=True, exist_ok=True)
     result: Any
     if name == "ingest":
         from bench.ingest_bench import run_ingest
 
-        result = run_ingest(settings, make_embeddings(settings.embedding, settings.models_dir),
-                            workdir, config.chunks, chunks_per_doc=config.chunks_per_doc,
+        result = run_ingest(settings, parts.embeddings(settings), parts.index, workdir,
+                            config.chunks, chunks_per_doc=config.chunks_per_doc,
                             seed=config.seed, log=log)
     elif name == "retrieval":
         from bench.retrieval_bench import run_retrieval
 
-        result = run_retrieval(settings, make_embeddings(settings.embedding, settings.models_dir),
-                               workdir, config.retrieval_sizes, gold_for(name, config),
+        result = run_retrieval(settings, parts.embeddings(settings), parts.retriever, workdir,
+                               config.retrieval_sizes, gold_for(name, config),
                                seed=config.seed, log=log)
     elif name == "answers":
         from bench.answer_bench import run_answers
@@ -88,14 +87,15 @@ def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
 
         extra = gold_questions(config.llm_questions + 1)
         warm_up = next(q for q in extra if q not in gold_for(name, config))
-        result = run_answers(settings, gold_for(name, config), warm_up, log=log)
+        result = run_answers(lambda wrap: parts.answerer(settings, wrap), gold_for(name, config),
+                             warm_up, log=log)
     elif name == "app":
         from bench.app_bench import run_app
         from bench.measure import gold_questions
 
-        result = run_app(settings, workdir, gold_for(name, config), gold_questions(3)[:3],
-                         conversations=config.concurrency, timeout=config.request_timeout,
-                         log=log)
+        result = run_app(settings, parts.app_command, workdir, gold_for(name, config),
+                         gold_questions(3)[:3], conversations=config.concurrency,
+                         timeout=config.request_timeout, log=log)
     else:
         raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGES)}")
     data = json.loads(json.dumps(asdict(result), default=str))
@@ -103,15 +103,15 @@ def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
     return data
 
 
-def _in_child(name: str, config: BenchConfig, settings: Settings, workdir: Path) -> dict[str, Any]:
+def _in_child(name: str, config: BenchConfig, settings: Settings, workdir: Path,
+              command: tuple[str, ...]) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     spec, out = workdir / f"{name}.spec.json", workdir / f"{name}.result.json"
     spec.write_text(json.dumps({"stage": name, "config": asdict(config), "workdir": str(workdir),
                                 "settings": settings.model_dump(mode="json")}), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
-                                                                     os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, "-m", "bench.stage", str(spec), str(out)], cwd=REPO,
-                            env=env)
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    proc = subprocess.Popen([*command, str(spec), str(out)], cwd=REPO, env=env)
     try:
         code = proc.wait(timeout=config.stage_timeout)
     except subprocess.TimeoutExpired:
@@ -166,9 +166,10 @@ def machine() -> dict[str, Any]:
             "versions": versions}
 
 
-def run_all(config: BenchConfig, settings: Settings, workdir: Path,
+def run_all(config: BenchConfig, settings: Settings, workdir: Path, parts: BenchParts,
             log: Log | None = None) -> dict[str, Any]:
-    """Every selected stage (a failing stage is recorded, not fatal); results plus metadata."""
+    """Every selected stage (a failing stage is recorded, not fatal); results plus metadata.
+    With config.isolate each stage runs in a child process started by parts.stage_command."""
     from bench.answer_bench import llm_smoke_check
 
     say = log or (lambda message: None)
@@ -200,9 +201,10 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path,
         began = time.perf_counter()
         try:
             if config.isolate:
-                stages[name] = _in_child(name, config, chosen, workdir / name)
+                stages[name] = _in_child(name, config, chosen, workdir / name,
+                                         parts.stage_command)
             else:
-                stages[name] = run_stage(name, config, chosen, workdir / name, log=say)
+                stages[name] = run_stage(name, config, chosen, workdir / name, parts, log=say)
         except Exception as exc:  # one broken stage must not lose the others' results
             stages[name] = {"error": f"{type(exc).__name__}: {exc}"}
         stages[name]["stage_seconds"] = round(time.perf_counter() - began, 1)

@@ -7,13 +7,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from core.settings import Settings
 from eval import components
 from eval.gold import Evidence, GoldItem
 from eval.run import Progress, run_retrieval
 from eval.summary import SliceSummary, summarize
-from ingest.embeddings import CountingEmbeddings
-from core.settings import Settings
-from oncoqa.wiring import build_embeddings
 
 COLUMNS = ("hit@1", "hit@4", "mrr", "ndcg@4")
 Bar = Callable[[str, int], AbstractContextManager[Progress]]
@@ -45,16 +43,16 @@ class AblationResult:
     notes: tuple[str, ...] = ()
 
 
-def run_ablation(settings: Settings, items: Sequence[GoldItem], *, k: int | None = None,
-                 with_translate: bool = False, embeddings: CountingEmbeddings | None = None,
+def run_ablation(settings: Settings, items: Sequence[GoldItem], builders: components.Builders,
+                 *, k: int | None = None, with_translate: bool = False, embeddings: Any = None,
                  bar: Bar | None = None) -> AblationResult:
     """Retrieval-mode summaries of every variant on the same index and gold items."""
-    embeddings = embeddings or build_embeddings(settings)
+    embeddings = embeddings or builders.embeddings(settings)
     evidence = Evidence(settings.corpus_dir)
     variants = list(VARIANTS)
     notes = []
     if with_translate:
-        if components.llm_available(settings):
+        if builders.llm_available(settings):
             variants.append(TRANSLATE)
         else:
             notes.append(f"LLM translation skipped: the {settings.llm.backend} LLM is not "
@@ -64,7 +62,7 @@ def run_ablation(settings: Settings, items: Sequence[GoldItem], *, k: int | None
         configured = components.configure(settings, retriever=variant.retriever,
                                           glossary=variant.glossary,
                                           translate=variant.translate, k=k)
-        retriever = components.open_retriever(configured, embeddings)
+        retriever = builders.retriever(configured, embeddings)
         k_used = configured.retrieval.k
         if bar is None:
             rows = run_retrieval(items, retriever, evidence, k_used)

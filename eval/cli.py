@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from core.errors import OncoQAError
+from core.settings import Settings
+from eval.components import DESIGNS, SPLITS, Builders, Design, DesignRun
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = EVAL_DIR / "reports" / "latest"
@@ -20,111 +22,169 @@ class EvalError(click.ClickException):
     exit_code = 2
 
 
-def register(main: click.Group) -> None:
-    """Add the evaluation commands to the `oncoqa` group."""
-    main.add_command(eval_command)
-    main.add_command(ablation_command)
+def register(main: click.Group, builders: Builders) -> None:
+    """Add the evaluation commands to the `oncoqa` group; they measure what builders build."""
+    main.add_command(eval_command(builders))
+    main.add_command(ablation_command(builders))
 
 
-@click.command("eval")
-@click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
-              help="Gold JSONL file (repeatable; default: all of eval/gold/*.jsonl).")
-@click.option("--mode", type=click.Choice(["retrieval", "answer"]), default="answer",
-              show_default=True, help="Retriever only (fast) or the full answer chain.")
-@click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid",
-              show_default=True, help="dense = BM25 weight 0; bm25 = dense weight 0.")
-@click.option("--no-glossary", is_flag=True, help="Turn glossary expansion off (English terms "
-              "for Chinese questions, synonyms for BM25).")
-@click.option("--llm", type=click.Choice(["local", "openai", "extractive"]), default=None,
-              help="Answer generator (default: the configured one).")
-@click.option("--k", type=click.IntRange(1, 20), default=None, help="Passages retrieved.")
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT,
-              show_default="eval/reports/latest",
-              help="Report directory (results.json, summary.md).")
-@click.option("--baseline", type=click.Path(path_type=Path), default=None,
-              help="A previous results.json: show the change of every metric.")
-@click.option("--thresholds", "thresholds_file", type=click.Path(path_type=Path), default=None,
-              help="Thresholds TOML (default: eval/thresholds.toml).")
-@click.pass_context
-def eval_command(ctx: click.Context, gold_files: tuple[Path, ...], mode: str, retriever: str,
-                 no_glossary: bool, llm: str | None, k: int | None, out: Path,
-                 baseline: Path | None, thresholds_file: Path | None) -> None:
-    """Evaluate retrieval (and answers) on the gold sets; exit 1 if a threshold fails."""
-    try:
-        failures = _evaluate(ctx.obj, gold_files, mode, retriever, no_glossary, llm, k, out,
-                             baseline, thresholds_file)
-    except OncoQAError as exc:
-        raise EvalError(exc.friendly()) from exc
-    if failures:
-        ctx.exit(1)
+def eval_command(builders: Builders) -> click.Command:
+    @click.command("eval")
+    @click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
+                  help="Gold JSONL file (repeatable; default: all of eval/gold/*.jsonl).")
+    @click.option("--mode", type=click.Choice(["retrieval", "answer"]), default="answer",
+                  show_default=True, help="Retriever only (fast) or the full answer chain.")
+    @click.option("--retriever", type=click.Choice(["hybrid", "dense", "bm25"]),
+                  default="hybrid", show_default=True,
+                  help="dense = BM25 weight 0; bm25 = dense weight 0.")
+    @click.option("--no-glossary", is_flag=True, help="Turn glossary expansion off (English "
+                  "terms for Chinese questions, synonyms for BM25).")
+    @click.option("--llm", type=click.Choice(["local", "openai", "extractive"]), default=None,
+                  help="Answer generator (default: the configured one).")
+    @click.option("--k", type=click.IntRange(1, 20), default=None, help="Passages retrieved.")
+    @click.option("--split", type=click.Choice(SPLITS), default="all", show_default=True,
+                  help="Only the gold items of this split (dev: tuning, test: reporting).")
+    @click.option("--design", type=click.Choice([*DESIGNS, "both"]), default="select",
+                  show_default=True, help="Answer design; both runs the same items through "
+                  "each design in one run (answer mode).")
+    @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT,
+                  show_default="eval/reports/latest",
+                  help="Report directory (results.json, summary.md).")
+    @click.option("--baseline", type=click.Path(path_type=Path), default=None,
+                  help="A previous results.json: show the change of every metric.")
+    @click.option("--thresholds", "thresholds_file", type=click.Path(path_type=Path),
+                  default=None, help="Thresholds TOML (default: eval/thresholds.toml).")
+    @click.pass_context
+    def command(ctx: click.Context, **options: Any) -> None:
+        """Evaluate retrieval (and answers) on the gold sets; exit 1 if a threshold fails."""
+        try:
+            failures = _evaluate(ctx.obj, builders, **options)
+        except OncoQAError as exc:
+            raise EvalError(exc.friendly()) from exc
+        if failures:
+            ctx.exit(1)
+
+    return command
 
 
-def _evaluate(settings: Any, gold_files: tuple[Path, ...], mode: str, retriever: str,
-              no_glossary: bool, llm: str | None, k: int | None, out: Path,
-              baseline: Path | None, thresholds_file: Path | None) -> list[Any]:
-    from eval import components, report, run, summary, thresholds
+def _evaluate(settings: Settings, builders: Builders, *, gold_files: tuple[Path, ...],
+              mode: str, retriever: str, no_glossary: bool, llm: str | None, k: int | None,
+              split: str, design: str, out: Path, baseline: Path | None,
+              thresholds_file: Path | None) -> list[Any]:
+    from eval import components, report, run, thresholds
     from eval.gold import Evidence, default_gold_files, load_gold
+    from eval.summary import summarize
 
+    designs = DESIGNS if design == "both" else (cast(Design, design),)
     settings = components.configure(settings, retriever=retriever,  # type: ignore[arg-type]
-                                    glossary=False if no_glossary else None, llm=llm, k=k)
+                                    glossary=False if no_glossary else None, llm=llm, k=k,
+                                    design=designs[0])
     files = list(gold_files) or default_gold_files()
-    items = load_gold(files)
+    items = components.in_split(load_gold(files), split)
+    if not items:
+        raise EvalError(f"no gold items in the {split!r} split of {', '.join(map(str, files))}")
     limits = thresholds.load_thresholds(thresholds_file or thresholds.DEFAULT_THRESHOLDS)
     base = report.load_baseline(baseline) if baseline else None
     evidence = Evidence(settings.corpus_dir)
     evidence.check(items)
     k_used = settings.retrieval.k
-    started = time.perf_counter()
-    with run.progress_bar(f"eval ({mode})", len(items)) as progress:
-        if mode == "retrieval":
-            searcher = components.open_retriever(settings)
+    embeddings = builders.embeddings(settings)
+    results: dict[str, tuple[list[Any], float]] = {}
+    if mode == "retrieval":
+        started = time.perf_counter()
+        with run.progress_bar("eval (retrieval)", len(items)) as progress:
+            searcher = builders.retriever(settings, embeddings)
             rows = run.run_retrieval(items, searcher, evidence, k_used, progress)
-        else:
-            from oncoqa.wiring import build_answerer
+        results[designs[0]] = rows, time.perf_counter() - started
+    else:
+        answerers = builders.answerers(settings, designs, embeddings)
+        for name, answerer in answerers.items():
+            label = "eval (answer)" if len(designs) == 1 else f"eval (answer, {name})"
+            started = time.perf_counter()
+            with run.progress_bar(label, len(items)) as progress:
+                rows = run.run_answers(items, answerer, evidence, k_used, progress)
+            results[name] = rows, time.perf_counter() - started
+    runs = {}
+    for name, (rows, seconds) in results.items():
+        named = components.configure(settings, design=cast(Design, name))
+        config = components.describe(named, mode) | {
+            "gold": [str(f) for f in files], "split": split, "seconds": round(seconds, 1),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        parts = summarize(rows)
+        failures, skipped = thresholds.check(limits, parts, rows)
+        runs[name] = DesignRun(name, rows, parts, config, failures, skipped)
+    written = _write(out, runs, base)
+    for result in runs.values():
+        if len(runs) > 1:
+            click.secho(f"design: {result.design}", bold=True)
+        report.print_summary(result.summary)
+        for row in result.rows:
+            if row.error:
+                click.echo(f"error on {row.id}: {row.error}", err=True)
+    click.echo(written)
+    for result in runs.values():
+        prefix = f"{result.design}: " if len(runs) > 1 else ""
+        passed = len(limits) - len(result.skipped) - len(result.failures)
+        click.echo(f"{prefix}thresholds: {passed} passed, {len(result.failures)} failed, "
+                   f"{len(result.skipped)} not applicable to this run")
+        for failure in result.failures:
+            click.secho(prefix + thresholds.describe(failure), fg="red")
+    return [failure for result in runs.values() for failure in result.failures]
 
-            rows = run.run_answers(items, build_answerer(settings), evidence, k_used, progress)
-    config = components.describe(settings, mode) | {
-        "gold": [str(f) for f in files], "seconds": round(time.perf_counter() - started, 1),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    parts = summary.summarize(rows)
-    failures, skipped = thresholds.check(limits, parts, rows)
-    results, markdown = report.write_report(out, rows, parts, config, failures, base)
-    report.print_summary(parts)
-    for row in rows:
-        if row.error:
-            click.echo(f"error on {row.id}: {row.error}", err=True)
-    click.echo(f"wrote {results} and {markdown}")
-    click.echo(f"thresholds: {len(limits) - len(skipped) - len(failures)} passed, "
-               f"{len(failures)} failed, {len(skipped)} not applicable to this run")
-    for failure in failures:
-        click.secho(thresholds.describe(failure), fg="red")
-    return failures
+
+def _write(out: Path, runs: dict[str, DesignRun], base: Any) -> str:
+    """One report; with several designs, one report per design in its own subfolder of out,
+    plus the side-by-side comparison when eval.report has one. Returns what was written."""
+    from eval import report
+
+    if len(runs) == 1:
+        (result,) = runs.values()
+        paths = report.write_report(out, result.rows, result.summary, result.config,
+                                    result.failures, base)
+        return f"wrote {paths[0]} and {paths[1]}"
+    lines = []
+    for name, result in runs.items():
+        paths = report.write_report(out / name, result.rows, result.summary, result.config,
+                                    result.failures, base)
+        lines.append(f"wrote {paths[0]} and {paths[1]}")
+    compare = getattr(report, "write_comparison", None)
+    if compare is not None:
+        first = next(iter(runs.values())).config
+        shared = {k: v for k, v in first.items() if k not in ("design", "seconds")}
+        config = shared | {"designs": ", ".join(runs), "seconds": ", ".join(
+            f"{name} {result.config['seconds']}" for name, result in runs.items())}
+        path = compare(out, {name: result.summary for name, result in runs.items()}, config)
+        lines.append(f"wrote {path}")
+    return "\n".join(lines)
 
 
-@click.command("eval-ablation")
-@click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
-              help="Gold JSONL file (repeatable; default: all of eval/gold/*.jsonl).")
-@click.option("--k", type=click.IntRange(1, 20), default=None, help="Passages retrieved.")
-@click.option("--with-translate", is_flag=True,
-              help="Also run hybrid + LLM query translation (needs an available LLM).")
-@click.option("--out", type=click.Path(path_type=Path), default=EVAL_DIR / "ablation.md",
-              show_default="eval/ablation.md", help="Markdown file to write.")
-@click.pass_context
-def ablation_command(ctx: click.Context, gold_files: tuple[Path, ...], k: int | None,
-                     with_translate: bool, out: Path) -> None:
-    """Compare dense, BM25, hybrid without and with glossary (retrieval mode)."""
-    from eval import ablation
-    from eval.gold import default_gold_files, load_gold
-    from eval.run import progress_bar
+def ablation_command(builders: Builders) -> click.Command:
+    @click.command("eval-ablation")
+    @click.option("--gold", "gold_files", multiple=True, type=click.Path(path_type=Path),
+                  help="Gold JSONL file (repeatable; default: all of eval/gold/*.jsonl).")
+    @click.option("--k", type=click.IntRange(1, 20), default=None, help="Passages retrieved.")
+    @click.option("--with-translate", is_flag=True,
+                  help="Also run hybrid + LLM query translation (needs an available LLM).")
+    @click.option("--out", type=click.Path(path_type=Path), default=EVAL_DIR / "ablation.md",
+                  show_default="eval/ablation.md", help="Markdown file to write.")
+    @click.pass_context
+    def command(ctx: click.Context, gold_files: tuple[Path, ...], k: int | None,
+                with_translate: bool, out: Path) -> None:
+        """Compare dense, BM25, hybrid without and with glossary (retrieval mode)."""
+        from eval import ablation
+        from eval.gold import default_gold_files, load_gold
+        from eval.run import progress_bar
 
-    try:
-        items = load_gold(list(gold_files) or default_gold_files())
-        result = ablation.run_ablation(ctx.obj, items, k=k, with_translate=with_translate,
-                                       bar=progress_bar)
-    except OncoQAError as exc:
-        raise EvalError(exc.friendly()) from exc
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(ablation.render(result), encoding="utf-8")
-    ablation.print_table(result)
-    click.echo(f"wrote {out}")
+        try:
+            items = load_gold(list(gold_files) or default_gold_files())
+            result = ablation.run_ablation(ctx.obj, items, builders, k=k,
+                                           with_translate=with_translate, bar=progress_bar)
+        except OncoQAError as exc:
+            raise EvalError(exc.friendly()) from exc
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(ablation.render(result), encoding="utf-8")
+        ablation.print_table(result)
+        click.echo(f"wrote {out}")
+
+    return command

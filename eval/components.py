@@ -1,20 +1,62 @@
-"""Settings variants for an evaluation run and the retriever/answerer built from them."""
+"""Settings variants for an evaluation run and the builders the entry point hands it."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from ingest.embeddings import CountingEmbeddings
-from core.settings import Settings
-from oncoqa.wiring import build_embeddings, open_index
-from qa.retriever import HybridRetriever
+if TYPE_CHECKING:  # types only: the command line starts without loading the chain
+    from core.settings import Settings
+    from eval.gold import GoldItem
+    from eval.run import Answering, Row, Searcher
+    from eval.summary import SliceSummary
+    from eval.thresholds import Failure, Threshold
 
 RetrieverKind = Literal["hybrid", "dense", "bm25"]
+Design = Literal["select", "compose"]
+DESIGNS: tuple[Design, ...] = ("select", "compose")
+SPLITS = ("dev", "test", "all")
+
+
+@dataclass(frozen=True)
+class Builders:
+    """How to build what an evaluation measures. The evaluation never builds stores, models or
+    chains itself: `oncoqa eval` hands these in (tests hand in their own)."""
+
+    # One embedding model, shared by every retriever and answerer of a run.
+    embeddings: Callable[[Settings], Any]
+    # The retriever over the existing index (with an LLM translator when settings ask for one).
+    retriever: Callable[[Settings, Any], Searcher]
+    # One answerer per answer design, sharing a retriever and a generator.
+    answerers: Callable[[Settings, Sequence[Design], Any], Mapping[str, Answering]]
+    # Whether the configured generator can run here (the local model needs its GGUF file).
+    llm_available: Callable[[Settings], bool]
+
+
+@dataclass(frozen=True)
+class DesignRun:
+    """One answer design's results in a run (what a side-by-side report compares)."""
+
+    design: str
+    rows: Sequence[Row]
+    summary: Mapping[str, SliceSummary]
+    config: Mapping[str, Any]
+    failures: Sequence[Failure]
+    skipped: Sequence[Threshold]
+
+
+def in_split(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
+    """The gold items of one split ("dev" for tuning, "test" for reporting); "all" keeps all."""
+    if split == "all":
+        return list(items)
+    return [item for item in items if getattr(item, "split", "") == split]
 
 
 def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
               glossary: bool | None = None, translate: bool | None = None,
-              llm: str | None = None, k: int | None = None) -> Settings:
+              llm: str | None = None, k: int | None = None,
+              design: Design | None = None) -> Settings:
     """A copy of settings with the evaluation's overrides (dense = BM25 weight 0 and so on)."""
     update: dict[str, Any] = {}
     if retriever == "dense":
@@ -30,6 +72,8 @@ def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
     changes: dict[str, Any] = {"retrieval": settings.retrieval.model_copy(update=update)}
     if llm is not None:
         changes["llm"] = settings.llm.model_copy(update={"backend": llm})
+    if design is not None:
+        changes["answer"] = settings.answer.model_copy(update={"design": design})
     return settings.model_copy(update=changes)
 
 
@@ -38,28 +82,6 @@ def retriever_kind(settings: Settings) -> str:
     if r.bm25_weight == 0:
         return "dense"
     return "bm25" if r.dense_weight == 0 else "hybrid"
-
-
-def llm_available(settings: Settings) -> bool:
-    """Whether the configured generator can run here (the local model needs its GGUF file)."""
-    backend = settings.llm.backend
-    return backend == "openai" or (backend == "local" and settings.gguf_path.exists())
-
-
-def open_retriever(settings: Settings,
-                   embeddings: CountingEmbeddings | None = None) -> HybridRetriever:
-    """The hybrid retriever over the existing index, as the chain builds it (with an LLM
-    translator only when retrieval.translate is on and a generator is available)."""
-    store, registry = open_index(settings, embeddings or build_embeddings(settings))
-    translator = None
-    if settings.retrieval.translate and llm_available(settings):
-        from qa.llm import make_llm
-        from qa.translate import llm_translator
-
-        llm = make_llm(settings)
-        translator = llm_translator(llm) if llm is not None else None
-    return HybridRetriever(store=store, registry=registry, config=settings.retrieval,
-                           k=settings.retrieval.k, translator=translator)
 
 
 def describe(settings: Settings, mode: str) -> dict[str, Any]:
@@ -74,4 +96,5 @@ def describe(settings: Settings, mode: str) -> dict[str, Any]:
     }
     if mode == "answer":
         config["llm"] = settings.llm.backend
+        config["design"] = settings.answer.design
     return config

@@ -108,8 +108,8 @@ def chat(settings: Settings) -> None:
 @click.pass_obj
 @friendly
 def ui(settings: Settings, host: str | None, port: int | None, share: bool) -> None:
-    """Serve the chat app."""
-    from ui.app import serve
+    """Serve the chat app (ingesting the corpus first if there is no index yet)."""
+    from oncoqa.serve import serve
 
     update: dict[str, Any] = {"share": share or settings.ui.share}
     if host:
@@ -120,12 +120,14 @@ def ui(settings: Settings, host: str | None, port: int | None, share: bool) -> N
 
 
 def _register_optional_commands() -> None:
-    """Evaluation and benchmark commands live with their own packages."""
+    """Evaluation and benchmark commands live with their own packages; this composition root
+    hands them the builders of what they measure."""
     from bench.cli import register as register_bench
     from eval.cli import register as register_eval
+    from oncoqa.wiring import bench_parts, eval_builders
 
-    register_eval(main)
-    register_bench(main)
+    register_eval(main, eval_builders())
+    register_bench(main, bench_parts())
 
 
 _register_optional_commands()

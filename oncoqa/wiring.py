@@ -1,15 +1,29 @@
-"""Wiring in one place: build the components a command needs from one Settings object."""
+"""The composition root: the only place stores, retrievers, LLMs and answerers are built."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ingest.embeddings import CountingEmbeddings, make_embeddings
-from ingest.store import ChunkStore, Registry, open_client
+from core.errors import NoIndexError, OncoQAError
 from core.settings import Settings
+
+if TYPE_CHECKING:  # the heavy libraries load when something is built, not at import
+    from langchain_core.language_models import BaseChatModel
+
+    from bench.parts import BenchParts
+    from eval.components import Builders
+    from ingest.embeddings import CountingEmbeddings
+    from ingest.store import ChunkStore, Registry
+    from qa.retriever import HybridRetriever
+
+log = logging.getLogger(__name__)
 
 
 def build_embeddings(settings: Settings) -> CountingEmbeddings:
+    from ingest.embeddings import make_embeddings
+
     return make_embeddings(settings.embedding, settings.models_dir)
 
 
@@ -17,6 +31,8 @@ def open_index(
     settings: Settings, embeddings: CountingEmbeddings
 ) -> tuple[ChunkStore, Registry]:
     """The existing index for reading; raises NoIndexError when there is none yet."""
+    from ingest.store import ChunkStore, Registry, open_client
+
     client = open_client(settings, create=False)
     return (
         ChunkStore(client, settings.store.collection, embeddings),
@@ -49,21 +65,88 @@ def index_status(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_answerer(settings: Settings, embeddings: CountingEmbeddings | None = None) -> Any:
-    """The full answer chain over the existing index, with the configured LLM backend."""
-    from qa.llm import make_llm
+def ensure_index(settings: Settings) -> str | None:
+    """Builds the index from settings.corpus_dir when there is none; the problem, if any."""
+    from ingest.pipeline import ingest
+
+    try:
+        if index_status(settings)["documents"]:
+            return None
+    except NoIndexError:
+        pass
+    log.warning("No index yet: building it from %s (same as `oncoqa ingest`)",
+                settings.corpus_dir)
+    try:
+        report = ingest(settings, build_embeddings(settings))
+    except OncoQAError as exc:
+        log.error("Could not build the index: %s. Run `oncoqa ingest` and reload the page.",
+                  exc.friendly())
+        return exc.friendly()
+    log.info("Indexed %d documents in %.1f s", len(report.documents), report.seconds)
+    return None
+
+
+def build_retriever(settings: Settings, embeddings: CountingEmbeddings | None = None, *,
+                    llm: BaseChatModel | None = None) -> HybridRetriever:
+    """The hybrid retriever over the existing index: the one place it is constructed. With an
+    LLM and retrieval.translate on, questions are also searched through its translation."""
     from qa.retriever import HybridRetriever
 
     store, registry = open_index(settings, embeddings or build_embeddings(settings))
-    llm = make_llm(settings)
     translator = None
     if llm is not None and settings.retrieval.translate:
         from qa.translate import llm_translator
 
         translator = llm_translator(llm)
-    retriever = HybridRetriever(store=store, registry=registry, config=settings.retrieval,
-                                k=settings.retrieval.k, translator=translator)
-    return make_answerer(retriever, llm, settings)
+    return HybridRetriever(store=store, registry=registry, config=settings.retrieval,
+                           k=settings.retrieval.k, translator=translator)
+
+
+def llm_available(settings: Settings) -> bool:
+    """Whether the configured generator can run here (the local model needs its GGUF file)."""
+    backend = settings.llm.backend
+    return backend == "openai" or (backend == "local" and settings.gguf_path.exists())
+
+
+def measured_retriever(settings: Settings,
+                       embeddings: CountingEmbeddings | None = None) -> HybridRetriever:
+    """The retriever an evaluation measures: as the chain builds it, with an LLM translator only
+    when retrieval.translate is on and a generator is available here."""
+    llm = None
+    if settings.retrieval.translate and llm_available(settings):
+        from qa.llm import make_llm
+
+        llm = make_llm(settings)
+    return build_retriever(settings, embeddings, llm=llm)
+
+
+def build_answerer(settings: Settings, embeddings: CountingEmbeddings | None = None, *,
+                   wrap_llm: Callable[[BaseChatModel], BaseChatModel] | None = None) -> Any:
+    """The full answer chain over the existing index, with the configured LLM backend (passed
+    through wrap_llm first, e.g. by the benchmark to record every call)."""
+    from qa.llm import make_llm
+
+    llm = make_llm(settings)
+    if llm is not None and wrap_llm is not None:
+        llm = wrap_llm(llm)
+    return make_answerer(build_retriever(settings, embeddings, llm=llm), llm, settings)
+
+
+def build_answerers(settings: Settings, designs: Sequence[str],
+                    embeddings: CountingEmbeddings | None = None) -> dict[str, Any]:
+    """One answerer per answer design, sharing one retriever and one LLM (side-by-side eval)."""
+    from qa.llm import make_llm
+
+    llm = make_llm(settings)
+    retriever = build_retriever(settings, embeddings, llm=llm)
+    return {design: make_answerer(retriever, llm, with_design(settings, design))
+            for design in designs}
+
+
+def with_design(settings: Settings, design: str) -> Settings:
+    """A copy of settings with answer.design set (validated: an unknown design raises)."""
+    answer = settings.answer.model_validate(settings.answer.model_dump() | {"design": design})
+    return settings.model_copy(update={"answer": answer})
 
 
 def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
@@ -78,3 +161,25 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
     selector = SentenceSelector(retriever.store.embeddings, idf=lambda: retriever.view().bm25.idf)
     phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
     return Answerer(retriever, llm, settings, selector=selector, phraser=phraser)
+
+
+def eval_builders() -> Builders:
+    """What `oncoqa eval` and `oncoqa eval-ablation` measure, built here and handed in."""
+    from eval.components import Builders
+
+    return Builders(embeddings=build_embeddings, retriever=measured_retriever,
+                    answerers=build_answerers, llm_available=llm_available)
+
+
+def bench_parts() -> BenchParts:
+    """What `oncoqa bench` measures, and how it starts a stage or the app in a child process."""
+    import sys
+
+    from bench.parts import BenchParts
+
+    return BenchParts(
+        embeddings=build_embeddings, index=open_index, retriever=build_retriever,
+        answerer=lambda settings, wrap: build_answerer(settings, wrap_llm=wrap),
+        stage_command=(sys.executable, "-m", "oncoqa.bench_stage"),
+        app_command=(sys.executable, "-m", "oncoqa.cli", "ui"),
+    )

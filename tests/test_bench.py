@@ -22,11 +22,11 @@ from bench.render import markdown
 from bench.report import RESULTS_MD, build_report, write_report
 from bench.retrieval_bench import SyntheticPassages, instrumented, measure_size, timed_search
 from bench.run import merge, quick_config, run_all
+from core.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings
+from core.text import script_of
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from core.text import script_of
-from core.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings
-from oncoqa.wiring import open_index
+from oncoqa.wiring import bench_parts, build_retriever, make_answerer
 from qa import retriever as retriever_module
 from qa.fusion import rrf
 from qa.retriever import HybridRetriever
@@ -57,7 +57,7 @@ def quick_results(seeded: Settings, tmp_path_factory: pytest.TempPathFactory) ->
     config = quick_config(chunks=60, chunks_per_doc=6, retrieval_sizes=(120, 10_000 // 50),
                           retrieval_questions=2, llm_questions=1, concurrency=3, isolate=False)
     # The 10k goal applies to a requested size of exactly 10_000: relabel the second size.
-    results = run_all(config, seeded, tmp_path_factory.mktemp("bench-work"))
+    results = run_all(config, seeded, tmp_path_factory.mktemp("bench-work"), bench_parts())
     results["stages"]["retrieval"]["sizes"][1]["requested_chunks"] = 10_000
     return results
 
@@ -97,13 +97,14 @@ def test_generated_chunk_count_is_what_ingest_makes(tmp_path: Path, seeded: Sett
 
 def test_timed_search_follows_the_retriever(tmp_path: Path, seeded: Settings) -> None:
     questions = gold_questions(3)
-    size = measure_size(seeded, HashEmbeddings(), tmp_path, 120, questions, chunks_per_doc=20)
+    size = measure_size(seeded, HashEmbeddings(), build_retriever, tmp_path, 120, questions,
+                        chunks_per_doc=20)
     assert size.chunks > 0 and size.queries == len(questions) == 6
     assert set(size.components) == {"prepare", "embed", "dense", "bm25", "fusion", "other"}
     assert set(size.total_by_language) == {"en", "zh"}
     local = seeded.model_copy(update={"data_dir": tmp_path / "data"})
-    store, registry = open_index(local, SyntheticPassages(HashEmbeddings()))
-    retriever = HybridRetriever(store=store, registry=registry, config=local.retrieval)
+    retriever = build_retriever(local, SyntheticPassages(HashEmbeddings()))
+    assert isinstance(retriever, HybridRetriever)
     question = questions[-1].question
     plain = [p.id for p in retriever.search(question)]
     with instrumented(retriever) as clock:
@@ -116,12 +117,16 @@ def test_timed_search_follows_the_retriever(tmp_path: Path, seeded: Settings) ->
 
 
 def test_answer_latency_records_the_streamed_prompt(seeded: Settings) -> None:
-    from oncoqa.wiring import build_answerer
+    # The compose design streams its answer from the model (select phrases sentence by sentence).
+    compose = seeded.model_copy(update={"answer": seeded.answer.model_copy(
+        update={"design": "compose"})})
+    scripted = ScriptedChat(replies=["Chemotherapy before surgery shrinks the tumour [1]."])
 
-    answerer = build_answerer(seeded)
-    answerer.llm = ScriptedChat(replies=["Chemotherapy before surgery shrinks the tumour [1]."])
+    def build(wrap: Any) -> Any:  # the generator is handed in wrapped, as oncoqa.wiring does it
+        return make_answerer(build_retriever(compose), wrap(scripted), compose)
+
     questions = gold_questions(1)
-    result = run_answers(seeded, questions, gold_questions(2)[1], answerer=answerer)
+    result = run_answers(build, questions, gold_questions(2)[1])
     assert result.questions == 2 and result.backend == "scripted"
     generated = [r for r in result.records if r.generated]
     assert generated, "the scripted model was never streamed"
@@ -129,6 +134,21 @@ def test_answer_latency_records_the_streamed_prompt(seeded: Settings) -> None:
     assert all(r.prompt_tokens > system[r.language] and r.llm_calls >= 1 for r in generated)
     assert all(r.model_prompt_tokens is None for r in generated)  # no llama tokenizer here
     assert result.first_token.n == len(generated) and result.prompt_tokens.p50 > 0
+
+
+def test_the_entry_point_hands_the_bench_a_wrapped_generator(seeded: Settings) -> None:
+    served = seeded.model_copy(update={"llm": LLMSettings(
+        backend="openai", base_url="http://127.0.0.1:9/v1", api_key="x")})
+    seen: list[Any] = []
+    recorder = ScriptedChat(replies=["unused"])
+
+    def wrap(llm: Any) -> Any:
+        seen.append(llm)
+        return recorder
+
+    answerer = bench_parts().answerer(served, wrap)
+    assert [type(llm).__name__ for llm in seen] == ["ChatOpenAI"]  # built once, wrapped once
+    assert answerer.llm is recorder  # the chain calls the wrapper, not the bare model
 
 
 def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: Path) -> None:
@@ -230,7 +250,7 @@ def test_cli_registers_and_parses_sizes() -> None:
     def main() -> None:
         """A stand-in for the oncoqa group."""
 
-    register(main)
+    register(main, bench_parts())
     assert "bench" in main.commands
     result = CliRunner().invoke(main, ["bench", "--help"])
     assert result.exit_code == 0 and "--skip-concurrency" in result.output
@@ -241,8 +261,9 @@ def test_cli_registers_and_parses_sizes() -> None:
 def test_cli_quick_run_in_child_processes(seeded: Settings, tmp_path: Path) -> None:
     before = RESULTS_MD.read_bytes() if RESULTS_MD.exists() else None
     result = CliRunner().invoke(
-        bench_command, ["--quick", "--chunks", "40", "--sizes", "100", "--llm-questions", "1",
-                        "--concurrency", "2", "--out", str(tmp_path / "out")], obj=seeded)
+        bench_command(bench_parts()), ["--quick", "--chunks", "40", "--sizes", "100",
+                                       "--llm-questions", "1", "--concurrency", "2",
+                                       "--out", str(tmp_path / "out")], obj=seeded)
     assert result.exit_code == 0, result.output
     assert "| Metric | Goal | Measured | Met? |" in result.output
     data = json.loads((tmp_path / "out" / "latest.json").read_text(encoding="utf-8"))

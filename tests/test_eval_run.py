@@ -10,27 +10,29 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from core.settings import Settings
+from eval import report
 from eval.cli import register
-from eval.components import open_retriever
+from eval.components import Builders, in_split
 from eval.gold import Evidence, default_gold_files, load_gold, parse_item
 from eval.run import retrieval_query, run_answers, run_retrieval
 from eval.summary import summarize
 from eval.thresholds import check, describe, load_thresholds
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from core.settings import Settings
+from oncoqa.wiring import eval_builders, measured_retriever
 from qa.types import Answer, Passage, Turn
 
 GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold"
 SMALL_IDS = ("en-001", "zh-001", "un-001", "mt-001")
 
 
-def _root() -> click.Group:
+def _root(builders: Builders | None = None) -> click.Group:
     @click.group()
     def root() -> None:
         """The bare group register() attaches to (ctx.obj comes from CliRunner.invoke)."""
 
-    register(root)
+    register(root, builders or eval_builders())
     return root
 
 
@@ -49,7 +51,7 @@ def test_real_index_meets_retrieval_thresholds(tmp_path: Path, corpus: Path,
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     ingest(settings, e5_embeddings)  # type: ignore[arg-type]
     items = load_gold(default_gold_files())
-    retriever = open_retriever(settings, e5_embeddings)  # type: ignore[arg-type]
+    retriever = measured_retriever(settings, e5_embeddings)  # type: ignore[arg-type]
     rows = run_retrieval(items, retriever, Evidence(corpus), settings.retrieval.k)
     summary = summarize(rows)
     limits = [t for t in load_thresholds() if t.group == "retrieval"]
@@ -75,6 +77,7 @@ def test_eval_command_end_to_end(tmp_path: Path, settings: Settings) -> None:
     data = json.loads((out / "results.json").read_text())
     assert [r["id"] for r in data["rows"]] == ["en-001", "mt-001", "un-001", "zh-001"]
     assert data["config"]["mode"] == "answer" and data["config"]["llm"] == "extractive"
+    assert (data["config"]["design"], data["config"]["split"]) == ("select", "all")
     assert {"all", "language:en", "language:zh", "file:small"} <= set(data["summary"])
     assert "answer.refusal_recall" in data["summary"]["all"]["metrics"]
     summary_md = (out / "summary.md").read_text()
@@ -172,3 +175,63 @@ def test_multiturn_history_and_empty_results(tmp_path: Path) -> None:
     assert first == ("How long after chemo can I have surgery?", ())
     assert second[1] == (Turn("How long after chemo can I have surgery?",
                               "answer to How long after chemo can I have surgery?"),)
+
+
+def _fake_builders(calls: dict[str, list[tuple[str, str]]]) -> Builders:
+    """Builders that build nothing real: one scripted answerer per design, recording its calls."""
+
+    class Designed:
+        def __init__(self, design: str) -> None:
+            self.design = design
+
+        def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+            calls.setdefault(self.design, []).append((self.design, question))
+            return Answer(text=f"{self.design}: answer", language="en")
+
+    def answerers(settings: Settings, designs: Sequence[str], embeddings: object) -> dict:
+        assert settings.answer.design == designs[0]
+        return {design: Designed(design) for design in designs}
+
+    return Builders(embeddings=lambda settings: None,
+                    retriever=lambda settings, embeddings: _Searcher([]),
+                    answerers=answerers, llm_available=lambda settings: False)
+
+
+def test_design_both_runs_the_same_items_through_each_design(tmp_path: Path,
+                                                              settings: Settings) -> None:
+    calls: dict[str, list[tuple[str, str]]] = {}
+    gold = _small_gold(tmp_path / "small.jsonl")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(_root(_fake_builders(calls)), [
+        "eval", "--gold", str(gold), "--design", "both", "--out", str(out),
+        "--thresholds", str(_empty(tmp_path))], obj=settings)
+    assert result.exit_code == 0, result.output
+    assert set(calls) == {"select", "compose"}
+    assert [q for _, q in calls["select"]] == [q for _, q in calls["compose"]]
+    assert len(calls["select"]) >= len(SMALL_IDS)
+    for design in ("select", "compose"):
+        data = json.loads((out / design / "results.json").read_text())
+        assert data["config"]["design"] == design
+        assert {r["answer"]["text"] for r in data["rows"]} == {f"{design}: answer"}
+    if hasattr(report, "write_comparison"):  # the side-by-side report, when eval has one
+        assert "select" in (out / "comparison.md").read_text()
+
+
+def test_split_keeps_only_that_splits_items(tmp_path: Path, settings: Settings) -> None:
+    class Item:
+        def __init__(self, split: str) -> None:
+            self.split = split
+
+    items = [Item("dev"), Item("test"), Item("dev")]
+    assert [i.split for i in in_split(items, "dev")] == ["dev", "dev"]  # type: ignore[arg-type]
+    assert in_split(items, "all") == items  # type: ignore[arg-type]
+    assert in_split([object()], "test") == []  # type: ignore[list-item]  # no split recorded
+    gold = tmp_path / "split.jsonl"
+    lines = _small_gold(tmp_path / "small.jsonl").read_text().splitlines()
+    gold.write_text("\n".join(lines[:1]) + "\n", encoding="utf-8")
+    split = getattr(load_gold([gold])[0], "split", "")
+    other = "test" if split == "dev" else "dev"
+    result = CliRunner().invoke(_root(_fake_builders({})), [
+        "eval", "--gold", str(gold), "--split", other, "--out", str(tmp_path / "o"),
+        "--thresholds", str(_empty(tmp_path))], obj=settings)
+    assert result.exit_code == 2 and "no gold items" in result.output

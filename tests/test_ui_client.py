@@ -29,7 +29,6 @@ XSS_DOC = (
 )
 
 
-
 def make_ui_settings(root: Path) -> Settings:
     """The seed corpus plus one hostile document, indexed with the hash embedder; no LLM."""
     from ingest.pipeline import ingest
@@ -51,10 +50,12 @@ def make_ui_settings(root: Path) -> Settings:
 
 
 def running_app(settings: Settings) -> Iterator[str]:
-    """Serves the app on loopback in a background thread; yields its URL, closes it after."""
+    """Serves the app on loopback in a background thread; yields its URL, closes it after. The
+    engine comes from the entry point's composition root, as `oncoqa ui` builds it."""
+    from oncoqa.serve import build_engine
     from ui.app import build_app, launch
 
-    demo = build_app(settings)
+    demo = build_app(settings, build_engine(settings))
     _, url, _ = launch(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
         yield url

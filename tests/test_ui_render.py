@@ -66,6 +66,17 @@ def test_sources_are_numbered_like_the_markers() -> None:
     assert html.count("<details") == 2 and "<summary>" in html
 
 
+def test_markers_are_styled_as_qa_citations_parses_them() -> None:
+    from qa.citations import parse_citations
+
+    text = "化疗可以缩小肿瘤［1］。It also works [2-3] and [1，4]. Not a marker: [a]."
+    html = render.paragraphs(text)
+    styled = re.findall(r'<sup class="oncoqa-cite">(.*?)</sup>', html)
+    assert styled == ["［1］", "[2-3]", "[1，4]"]
+    assert parse_citations("".join(styled), 4) == [1, 2, 3, 4]  # the same markers, one parser
+    assert "[a]" in html and "oncoqa-cite" not in render.paragraphs(text, markers=False)
+
+
 def test_the_quote_is_highlighted_in_the_passage() -> None:
     marked = render.highlight("First sentence. The cited sentence here. Last one.",
                               "The cited sentence here.")
@@ -207,16 +218,36 @@ def test_rate_appends_a_line_for_the_exchange(settings: Settings) -> None:
 
 
 def test_missing_index_shows_how_to_build_it(settings: Settings) -> None:
-    assert "oncoqa ingest" in chat.status_line(settings, "en")
-    final = chat.final_answer(chat.Engine(settings), "What is chemotherapy?", chat.Session())
+    from oncoqa.serve import build_engine
+
+    engine = build_engine(settings)
+    assert "oncoqa ingest" in chat.status_line(engine, "en")
+    final = chat.final_answer(engine, "What is chemotherapy?", chat.Session())
     assert final.kind == "error" and "oncoqa ingest" in final.text
 
 
+def test_engine_builds_the_handed_in_factory_once(settings: Settings) -> None:
+    built: list[FakeAnswerer] = []
+
+    def build() -> FakeAnswerer:
+        built.append(FakeAnswerer())
+        return built[-1]
+
+    engine = chat.Engine(settings, build=build)
+    engine.warm_up()
+    chat.final_answer(engine, "First?", chat.Session())
+    assert len(built) == 1 and len(built[0].histories) == 1
+    assert chat.status_line(engine, "en") == ""  # no index status handed in: nothing shown
+    with pytest.raises(ValueError, match="answerer"):
+        chat.Engine(settings)
+
+
 def test_ensure_index_builds_a_missing_index(settings: Settings) -> None:
-    from ui.app import ensure_index
+    from oncoqa.serve import build_engine
+    from oncoqa.wiring import ensure_index
 
     assert ensure_index(settings) is None
-    assert "5 documents" in chat.status_line(settings, "en")
+    assert "5 documents" in chat.status_line(build_engine(settings), "en")
     broken = settings.model_copy(update={"corpus_dir": settings.data_dir / "nowhere",
                                          "data_dir": settings.data_dir / "other"})
     assert "does not exist" in (ensure_index(broken) or "")

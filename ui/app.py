@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -11,22 +10,18 @@ from typing import Any
 
 import gradio as gr
 
-from core.errors import NoIndexError, OncoQAError
 from core.settings import Settings
 from ui import chat, feedback, render
 from ui.chat import Engine, Session, StreamingAnswerer
 from ui.i18n import BROWSER_LANGUAGE_JS, EXAMPLES, LANGUAGE_CHOICES, t
-
-log = logging.getLogger(__name__)
 
 STYLE = Path(__file__).with_name("style.css")
 _FONTS = ["system-ui", "Noto Sans CJK SC", "Noto Sans", "PingFang SC", "Microsoft YaHei",
           "sans-serif"]
 
 
-def build_app(settings: Settings,
-              answerer: StreamingAnswerer | Engine | None = None) -> gr.Blocks:
-    """The Blocks app; nothing is loaded until the first question (or `answerer` is used)."""
+def build_app(settings: Settings, answerer: StreamingAnswerer | Engine) -> gr.Blocks:
+    """The Blocks app over the engine (or answerer) the entry point hands in."""
     engine = answerer if isinstance(answerer, Engine) else Engine(settings, answerer)
     with gr.Blocks(title=t("en", "page_title"), fill_width=False) as demo:
         session = gr.State(Session())
@@ -68,7 +63,7 @@ def build_app(settings: Settings,
                 gr.update(label=t(ui_lang, "examples")),
                 gr.update(label=t(ui_lang, "comment_label"),
                           placeholder=t(ui_lang, "comment_placeholder")),
-                gr.update(value=t(ui_lang, "new_chat")), chat.status_line(settings, ui_lang),
+                gr.update(value=t(ui_lang, "new_chat")), chat.status_line(engine, ui_lang),
             ]
 
         demo.load(lambda ui_lang: [ui_lang, *localize(ui_lang)], inputs=[lang],
@@ -149,29 +144,6 @@ def _api(engine: Engine, settings: Settings, session: gr.State) -> None:
     rate.click(feedback, [rating, note, session], [result], api_name="feedback")
 
 
-def ensure_index(settings: Settings) -> str | None:
-    """Builds the index from settings.corpus_dir when there is none; the problem, if any."""
-    from oncoqa.wiring import build_embeddings, index_status
-
-    try:
-        if index_status(settings)["documents"]:
-            return None
-    except NoIndexError:
-        pass
-    log.warning("No index yet: building it from %s (same as `oncoqa ingest`)",
-                settings.corpus_dir)
-    try:
-        from ingest.pipeline import ingest
-
-        report = ingest(settings, build_embeddings(settings))
-    except OncoQAError as exc:
-        log.error("Could not build the index: %s. Run `oncoqa ingest` and reload the page.",
-                  exc.friendly())
-        return exc.friendly()
-    log.info("Indexed %d documents in %.1f s", len(report.documents), report.seconds)
-    return None
-
-
 def launch(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = False,
            quiet: bool = False) -> tuple[Any, str, str]:
     """Queues and launches the app on settings.ui (loopback, no share link by default)."""
@@ -185,12 +157,9 @@ def launch(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = F
     )
 
 
-def serve(settings: Settings) -> None:
-    """`oncoqa ui`: make sure there is an index, then serve the app until interrupted."""
+def serve(settings: Settings, engine: Engine) -> None:
+    """Serve the app until interrupted; the engine's models load in the background meanwhile,
+    so the first question does not wait for them."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    ensure_index(settings)
-    engine = Engine(settings)
-    # Load the models in the background so the first question does not wait for them.
     threading.Thread(target=engine.warm_up, name="oncoqa-warm-up", daemon=True).start()
     launch(build_app(settings, engine), settings)

@@ -1,10 +1,10 @@
-"""One conversation's state, the lazily built answerer, and the turn logic behind the UI and API."""
+"""One conversation's state, the answerer handed in, and the turn logic behind the UI and API."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,21 +55,27 @@ def error_answer(message: str, question: str) -> Answer:
 
 
 class Engine:
-    """Builds the answerer on first use (or takes one, for tests) and turns OncoQAErrors into
-    friendly error answers so a failing turn never takes the app down."""
+    """The answerer the entry point hands in (or a function that builds it on first use) and the
+    index status; turns OncoQAErrors into friendly error answers so a failing turn never takes
+    the app down."""
 
-    def __init__(self, settings: Settings, answerer: StreamingAnswerer | None = None) -> None:
+    def __init__(self, settings: Settings, answerer: StreamingAnswerer | None = None, *,
+                 build: Callable[[], StreamingAnswerer] | None = None,
+                 index_status: Callable[[], Mapping[str, Any]] | None = None) -> None:
+        if answerer is None and build is None:
+            raise ValueError("Engine needs an answerer or a function that builds one")
         self.settings = settings
+        self.index_status = index_status
         self._answerer = answerer
+        self._build = build
         self._lock = threading.Lock()
 
     def answerer(self) -> StreamingAnswerer:
         with self._lock:
             if self._answerer is None:
-                from oncoqa.wiring import build_answerer
-
+                assert self._build is not None
                 log.info("building the answerer (backend %s)", self.settings.llm.backend)
-                self._answerer = build_answerer(self.settings)
+                self._answerer = self._build()
             return self._answerer
 
     def warm_up(self) -> None:
@@ -131,17 +137,18 @@ def rate(settings: Settings, exchange: Exchange | None, rating: object, comment:
     return t(ui_lang, "feedback_thanks")
 
 
-def status_line(settings: Settings, ui_lang: str) -> str:
-    """Backend and index size, or how to build the index when there is none."""
-    from oncoqa.wiring import index_status
-
+def status_line(engine: Engine, ui_lang: str) -> str:
+    """Backend and index size, or how to build the index when there is none (nothing when the
+    app was handed no index status)."""
+    if engine.index_status is None:
+        return ""
     try:
-        status: dict[str, Any] = index_status(settings)
+        status = engine.index_status()
     except OncoQAError as exc:
         log.info("no usable index: %s", exc.friendly())
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
     if not status["documents"]:
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
-    backend = t(ui_lang, f"backend_{settings.llm.backend}")
+    backend = t(ui_lang, f"backend_{engine.settings.llm.backend}")
     return t(ui_lang, "status", backend=backend, documents=status["documents"],
              chunks=status["chunks"])

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 import re
 
+from qa.citations import MARKER
 from qa.types import Answer, Citation
 from ui.i18n import t
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Plain symbols (no emoji presentation), so they render without a colour-emoji font.
 _CALLOUT_ICONS = {"refusal": "\u2139", "safety": "\u26a0", "error": "\u2716"}
@@ -32,13 +32,15 @@ def _lines(text: str) -> str:
 
 
 def paragraphs(text: str, *, markers: bool = True) -> str:
-    """Escaped text as <p> blocks; [n] citation markers styled when markers is True."""
+    """Escaped text as <p> blocks; citation markers (qa.citations.MARKER: [n], ［n］, [1-3]...)
+    styled when markers is True. Escaping never touches a marker's characters, so matching the
+    escaped text finds the same markers as the raw text."""
     blocks = [b for b in (part.strip() for part in _PARAGRAPH_BREAK.split(text.strip())) if b]
     out = []
     for block in blocks:
         body = _lines(block)
         if markers:
-            body = _MARKER.sub(r'<sup class="oncoqa-cite">[\1]</sup>', body)
+            body = MARKER.sub(lambda m: f'<sup class="oncoqa-cite">{m.group()}</sup>', body)
         out.append(f"<p>{body}</p>")
     return "".join(out)
 
