@@ -28,7 +28,8 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-RECORD_DIR = Path(__file__).resolve().parents[1] / "eval" / "reports" / "screenshots"
+# Ignored by git (.gitignore): screenshots are for looking at, not for the history.
+RECORD_DIR = Path(__file__).resolve().parents[1] / ".artifacts" / "screenshots"
 TIMEOUT = 20_000  # ms
 
 
@@ -54,7 +55,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Iterator[Any]:
-    """Saves screenshots in tmp; the ones passed to keep() are copied to eval/reports/."""
+    """Saves screenshots in tmp; the ones passed to keep() are copied to .artifacts/screenshots/."""
     kept: list[Path] = []
 
     def take(page: Page, name: str, keep: bool = False) -> Path:
