@@ -26,6 +26,7 @@ class Probe:
     query: str
     passages: tuple[Passage, ...]
     terms: tuple[str, ...]
+    queries: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def probes(items: Iterable[GoldItem], retriever: Searcher, variants: Variants,
         if not item.answerable:
             continue
         query = retrieval_query(item)
-        terms = tuple(t for v in variants(query) for t in tokenize(v))
-        out.append(Probe(item, query, tuple(retriever.search(query, k=k)), terms))
+        queries = tuple(variants(query))
+        terms = tuple(t for v in queries for t in tokenize(v))
+        out.append(Probe(item, query, tuple(retriever.search(query, k=k)), terms, queries))
     return out
 
 
@@ -62,7 +64,7 @@ def score(selector: SentenceSelector, batch: Sequence[Probe],
           evidence: Evidence) -> SelectionScores:
     at1 = at3 = chosen_key = facts = count = 0.0
     for probe in batch:
-        sel: Selection = selector.select(probe.query, probe.terms, probe.passages,
+        sel: Selection = selector.select(probe.queries, probe.terms, probe.passages,
                                          language_of(probe.item.question))
         keys = [is_key(c, probe, evidence) for c in sel.ranked]
         at1 += any(keys[:1])
@@ -80,8 +82,8 @@ def calibrate(selector: SentenceSelector, dev: Sequence[Probe], evidence: Eviden
               grid: dict[str, Sequence[float]] | None = None) -> tuple[Weights, SelectionScores]:
     """Grid search on the dev split: maximise key-fact recall of the chosen sentences, then
     the evidence sentence at rank 1, then fewer sentences (each costs a model call)."""
-    grid = grid or {"keyword": (0.0, 0.03, 0.06, 0.1), "rank": (0.0, 0.01, 0.02),
-                    "penalty": (0.04, 0.08), "margin": (0.015, 0.025, 0.04)}
+    grid = grid or {"keyword": (0.02, 0.04, 0.08), "fits": (0.0, 0.02, 0.04, 0.06),
+                    "rank": (0.0, 0.01, 0.02), "margin": (0.01, 0.02, 0.03)}
     base = selector.weights
     best: tuple[tuple[float, float, float], Weights, SelectionScores] | None = None
     names = list(grid)

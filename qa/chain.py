@@ -76,6 +76,8 @@ class Answerer:
             phrased = self.phraser.phrase(candidate, lang)
             if any(p.text == phrased.text for p in shown):
                 continue  # never show one sentence twice
+            if phrased.mode == "quoted" and shown:
+                continue  # a supporting sentence is not worth a passage in another language
             shown.append(phrased)
             first = first or elapsed()
             yield _render([phrased], lang) + _gap(lang)
@@ -97,8 +99,10 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
+        # Keyword terms include the glossary's English; similarity uses the question alone (on
+        # the dev split the glossary's bag of English terms favoured topic sentences).
         terms = [t for v in self.retriever.query_variants(standalone) for t in tokenize(v)]
-        selection = self.selector.select(standalone, terms, passages, lang)
+        selection = self.selector.select([standalone], terms, passages, lang)
         return _Context(standalone, lang, risk, passages, evidence, selection)
 
     def _answerable(self, ctx: _Context) -> bool:

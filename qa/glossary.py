@@ -113,6 +113,11 @@ def concept(entry: int) -> glossary_file.Concept:
     return glossary_file.load().concepts[entry]
 
 
+def chinese_forms(entry: int) -> tuple[str, ...]:
+    """Every Chinese form of an entry (Simplified and Traditional)."""
+    return tuple(GLOSSARY[entry][0])
+
+
 def english_form(entry: int) -> str:
     """The canonical English form of an entry, for messages."""
     return _entries()[entry][1][0]

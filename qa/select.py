@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 
 from core.text import Lang, script_of, split_sentences
+from qa import answer_type
 from qa.bm25 import tokenize
 from qa.types import Passage
 
@@ -30,11 +31,12 @@ class Weights:
     """How the features combine; calibrated on the dev split of the gold sets (eval/select)."""
 
     dense: float = 1.0  # e5 question-sentence cosine (cross-lingual)
-    keyword: float = 0.06  # idf-weighted share of the question's terms the sentence contains
+    keyword: float = 0.04  # idf-weighted share of the question's terms the sentence contains
+    fits: float = 0.03  # the sentence supplies the kind of thing asked for (qa.answer_type)
     rank: float = 0.01  # prior for sentences of higher-ranked passages
     penalty: float = 0.08  # one unit per flag: heading, teaser, fragment, reference
-    margin: float = 0.025  # further sentences must score within this of the best
-    max_sentences: int = 3
+    margin: float = 0.05  # further sentences must score within this of the best
+    max_sentences: int = 4
     duplicate: float = 0.7  # token Jaccard above which two sentences say the same thing
     translation: float = 0.92  # cross-language cosine above which two sentences are a pair
 
@@ -50,6 +52,7 @@ class Candidate:
     language: Lang | None
     dense: float
     keyword: float
+    fits: bool
     flags: tuple[str, ...]
     score: float
 
@@ -78,28 +81,32 @@ class SentenceSelector:
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._cache_size = cache_size
 
-    def select(self, question: str, terms: Sequence[str], passages: Sequence[Passage],
+    def select(self, queries: Sequence[str], terms: Sequence[str], passages: Sequence[Passage],
                lang: Lang) -> Selection:
-        """question: what is embedded; terms: the question's index terms, glossary included."""
+        """queries: the question, then its English renderings (a sentence's similarity is its
+        best against any); terms: the question's index terms, glossary included."""
         pieces = _sentences(passages)
         if not pieces:
             return Selection((), ())
-        query = self.embeddings.embed_query(question)
+        question = queries[0]
+        w = self.weights
+        vectors_q = [self._query(q) for q in queries]
+        asks = answer_type.asked(question)
         vectors = self._vectors([text for _, _, _, text in pieces])
         idf = self.idf()
         wanted = {t: idf(t) for t in dict.fromkeys(terms)}
         total = sum(wanted.values()) or 1.0
-        w = self.weights
         ranked = []
         for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
-            dense = _cosine(query, vector)
+            dense = max(_cosine(q, vector) for q in vectors_q)
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = _flags(text)
-            score = (w.dense * dense + w.keyword * keyword - w.rank * (n - 1)
-                     - w.penalty * len(flags))
+            fits = answer_type.supplies(text, asks, question)
+            score = (w.dense * dense + w.keyword * keyword + w.fits * fits
+                     - w.rank * (n - 1) - w.penalty * len(flags))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
-                                    round(keyword, 4), flags, round(score, 5)))
+                                    round(keyword, 4), fits, flags, round(score, 5)))
         # Headings, teasers, fragments and references are never the answer while a prose
         # sentence is available: they rank after every unflagged sentence.
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
@@ -119,6 +126,12 @@ class SentenceSelector:
                 continue
             chosen.append(c)
         return tuple(chosen)
+
+    def _query(self, question: str) -> list[float]:
+        key = "\0query\0" + question  # queries are embedded with their own prefix
+        if key not in self._cache:
+            self._cache[key] = self.embeddings.embed_query(question)
+        return self._cache[key]
 
     def similarity(self, a: str, b: str) -> float:
         """e5 cosine of two sentences (either language), for the verifier."""

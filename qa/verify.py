@@ -15,18 +15,24 @@ from qa.support import quantities
 
 Similarity = Callable[[str, str], float]
 
-# Negation cues. Chinese words that merely contain a negating character (不良 "adverse", 无论
-# "regardless", 非常 "very") are removed before counting.
+# Negation cues. In Chinese only clausal negators count: a negating character also starts
+# adjectives (不彻底 "incomplete", 不良 "adverse") and sits inside transliterated drug names
+# (索拉非尼 sorafenib), which are removed first.
 _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|without|cannot|none|neither|nor|unless|n't|nothing|nobody|avoid\w*|"
     r"rarely|seldom|unnecessary|unable)\b|n't\b",
     re.IGNORECASE,
 )
-_ZH_LEXICAL = re.compile(
-    r"不良|不适|不同|不仅|不断|不少|不久|不过|不论|无论|非常|无病|不一定|并非只|不管|毫无疑问|"
-    r"无关紧要|不可或缺|除非"
+_ZH_NEGATION = re.compile(
+    r"不(?:需|须|用|能|会|可|是|宜|应|该|必|要|建议|推荐|得|再|做|行|考虑|适合|允许)|没有?|"
+    r"无(?:需|须|法|明显|任何)|未|勿|别|并非|并不|绝不|从不|不$"
 )
-_ZH_NEGATION = re.compile(r"[不没无未非勿别否免]")
+# Limits on a quantity: "at least 6 weeks" is not "within 6 weeks" (6周内).
+_AT_LEAST = re.compile(r"\bat least\b|\bno (?:less|fewer) than\b|\bmore than\b|\blonger than\b|"
+                       r"\bover\b|≥|至少|以上|超过|不少于|多于|起码", re.IGNORECASE)
+_AT_MOST = re.compile(r"\bwithin\b|\bat most\b|\bup to\b|\bno (?:more|longer) than\b|"
+                      r"\b(?:less|fewer|shorter) than\b|≤|以内|之内|(?:周|天|月|年|小时)内|最多|"
+                      r"至多|不超过|少于|不到", re.IGNORECASE)
 
 # Units a number can carry, in both languages, mapped to one name.
 _UNIT_FORMS = {
@@ -98,6 +104,8 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
         return Verdict(False, "units", f"{sorted(units(text))} vs {sorted(units(source))}")
     if negated(text) != negated(source):
         return Verdict(False, "negation")
+    if bounds(text) != bounds(source):
+        return Verdict(False, "bounds", f"{sorted(bounds(text))} vs {sorted(bounds(source))}")
     added = _added_names(text, source)
     if added:
         return Verdict(False, "names", ", ".join(sorted(added)))
@@ -114,9 +122,21 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
 
 def negated(text: str) -> bool:
     if script_of(text) == "zh":
-        return bool(_ZH_NEGATION.search(_ZH_LEXICAL.sub("", text))) or bool(
-            _EN_NEGATION.search(text))
+        bare = text
+        for entry in glossary.entries(text):
+            for form in glossary.chinese_forms(entry):
+                bare = bare.replace(form, " ")
+        return bool(_ZH_NEGATION.search(bare)) or bool(_EN_NEGATION.search(text))
     return bool(_EN_NEGATION.search(text))
+
+
+def bounds(text: str) -> set[str]:
+    out = set()
+    if _AT_LEAST.search(text):
+        out.add("at least")
+    if _AT_MOST.search(text):
+        out.add("at most")
+    return out
 
 
 def units(text: str) -> set[str]:

@@ -57,8 +57,9 @@ def first_sentence(answerer: Answerer, question: str) -> str:
     """The source sentence the selector puts first (what a faithful rewrite stands for)."""
     lang = language_of(question)
     passages = answerer.retriever.search(question)
-    terms = [t for v in answerer.retriever.query_variants(question) for t in tokenize(v)]
-    return answerer.selector.select(question, terms, passages, lang).chosen[0].text
+    variants = answerer.retriever.query_variants(question)
+    terms = [t for v in variants for t in tokenize(v)]
+    return answerer.selector.select(variants, terms, passages, lang).chosen[0].text
 
 
 def test_without_a_model_the_chosen_source_sentence_is_shown(retriever, hash_settings) -> None:
@@ -111,7 +112,7 @@ def test_an_unfaithful_rewrite_is_never_shown(retriever, hash_settings, bad) -> 
 
 def candidate(text: str, language: str = "en") -> Candidate:
     return Candidate(text=text, n=1, start=0, end=len(text), language=language,  # type: ignore[arg-type]
-                     dense=0.9, keyword=0.5, flags=(), score=0.9)
+                     dense=0.9, keyword=0.5, fits=False, flags=(), score=0.9)
 
 
 def test_chinese_reader_gets_a_verified_translation() -> None:

@@ -66,8 +66,23 @@ def test_meaning_floor_uses_the_similarity_function() -> None:
     assert verdict.reason == "meaning"
 
 
+BEVACIZUMAB = ("If bevacizumab is used for treatment, surgery usually needs to be performed at "
+               "least 6 weeks after stopping treatment.")
+
+
+def test_a_lower_bound_turned_into_an_upper_bound_is_rejected() -> None:
+    assert verify("如果使用贝伐珠单抗治疗，通常需要在停药至少6周后再进行手术。", BEVACIZUMAB, "zh").ok
+    verdict = verify("如果使用贝伐珠单抗治疗，通常在停止治疗后至少6周内需要进行手术。", BEVACIZUMAB, "zh")
+    assert verdict.reason == "bounds"
+    assert verify("Surgery is done within 6 weeks of stopping bevacizumab treatment.", BEVACIZUMAB,
+                  "en").reason == "bounds"
+
+
 def test_negation_ignores_lexicalised_chinese_words() -> None:
     assert not negated("化疗的不良反应包括恶心和乏力。")
+    assert not negated("如果使用索拉非尼治疗，停药1到2周后可以考虑手术。")  # 非 inside a drug name
+    assert not negated("一些肿瘤细胞会产生耐药，导致治疗不彻底。")  # an adjective, not a negator
+    assert negated("早期肿瘤通常无需新辅助化疗。")
     assert negated("早期患者不需要化疗。")
     assert negated("It is not recommended.") and not negated("It is recommended.")
 
