@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from core.settings import EmbeddingSettings, LLMSettings, RetrievalSettings, Settings, UISettings
+from core.settings import (
+    AnswerSettings,
+    EmbeddingSettings,
+    LLMSettings,
+    RetrievalSettings,
+    Settings,
+    UISettings,
+)
 from tests.conftest import CORPUS, free_port
 from ui import feedback
 
@@ -40,9 +47,11 @@ def make_ui_settings(root: Path) -> Settings:
     settings = Settings(
         data_dir=root / "data", corpus_dir=corpus,
         embedding=EmbeddingSettings(backend="hash"), llm=LLMSettings(backend="extractive"),
-        # Hash-embedding cosines sit far below e5's: scale the evidence gate to them. With the
-        # hash embedder the test questions score 0.25-0.55 and the shoe-stain question 0.10.
+        # Hash-embedding cosines sit far below e5's: scale the evidence gates to them. With the
+        # hash embedder the test questions score 0.25-0.55 and the shoe-stain question 0.10;
+        # their best selected sentences 0.25-0.34, the shoe-stain question's 0.17.
         retrieval=RetrievalSettings(min_score=0.2, min_score_zh=0.2),
+        answer=AnswerSettings(min_sentence_score=0.2),
         ui=UISettings(host="127.0.0.1", port=free_port()),
     )
     ingest(settings, build_embeddings(settings))
@@ -91,7 +100,11 @@ def test_english_question_has_answer_and_sources(app_url: str) -> None:
 def test_chinese_question_is_answered_in_chinese(app_url: str) -> None:
     data = client(app_url).predict(ZH_QUESTION, api_name="/ask_json")
     assert data["kind"] == "answer" and data["language"] == "zh"
-    assert "000_61149c4b2133eace.txt" in {c["source"] for c in data["citations"]}
+    # The hash embedder has no cross-lingual meaning, so the sentence may be quoted from the
+    # English review (via the glossary) or the Chinese one; e5 is held to the English source
+    # in test_real_models.py.
+    assert {c["source"] for c in data["citations"]} & {"000_61149c4b2133eace.txt",
+                                                      "001_a72f36e8a6caebd0.txt"}
     text = client(app_url).predict(ZH_QUESTION, api_name="/ask")
     assert "资料来源" in text and "不构成医疗建议" in text
 
@@ -138,7 +151,7 @@ def test_feedback_endpoint_appends_jsonl(app_url: str, ui_settings: Settings) ->
     conversation = client(app_url)
     before = len(feedback.read(ui_settings.feedback_file))
     assert conversation.predict("up", "", api_name="/feedback") == "There is no answer to rate yet."
-    conversation.predict(EN_QUESTION, api_name="/ask")
+    answered = conversation.predict(EN_QUESTION, api_name="/ask_json")
     assert conversation.predict("down", "too vague", api_name="/feedback") == (
         "Thank you for your feedback.")
     assert conversation.predict("up", "", api_name="/feedback") == "Thank you for your feedback."
@@ -146,7 +159,7 @@ def test_feedback_endpoint_appends_jsonl(app_url: str, ui_settings: Settings) ->
     assert [r["rating"] for r in records] == ["down", "up"]
     first = records[0]
     assert first["question"] == EN_QUESTION and first["comment"] == "too vague"
-    assert first["language"] == "en" and first["answer"].startswith("Here is what")
+    assert first["language"] == "en" and first["answer"] == answered["answer"]
     assert first["citations"] and set(first["citations"][0]) == {"n", "source", "title", "start",
                                                                  "end"}
     assert datetime.fromisoformat(first["time"]).tzinfo is not None
