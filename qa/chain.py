@@ -73,7 +73,7 @@ class Answerer:
         shown: list[Phrased] = []
         first = 0.0
         for candidate in ctx.selection.chosen:
-            phrased = self.phraser.phrase(candidate, lang)
+            phrased = self.phraser.phrase(candidate, lang, retry=not shown)
             if any(p.text == phrased.text for p in shown):
                 continue  # never show one sentence twice
             if phrased.mode == "quoted" and shown:

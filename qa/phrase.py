@@ -39,19 +39,26 @@ class Phraser:
     """Asks the model for one sentence at a time; never shows what the verifier rejects."""
 
     def __init__(self, llm: BaseChatModel | None, *, similarity: Similarity | None = None,
-                 limits: Limits | None = None, simplify: bool = True) -> None:
+                 limits: Limits | None = None, simplify: bool = True,
+                 simplify_from: int = 15) -> None:
         self.llm = llm
         self.similarity = similarity
         self.limits = limits or Limits()
         self.simplify = simplify
+        self.simplify_from = simplify_from  # shorter sentences are plain enough as they are
 
-    def phrase(self, candidate: Candidate, target: Lang) -> Phrased:
+    def phrase(self, candidate: Candidate, target: Lang, *, retry: bool = True) -> Phrased:
+        """retry: a failed translation gets a second, literal attempt (worth its time for the
+        direct answer, not for every supporting sentence)."""
         source = candidate.text.strip()
         same = (candidate.language or target) == target
-        if self.llm is None or (same and not self.simplify):
+        short = len(source.split()) < self.simplify_from if target == "en" else len(
+            source) < 2 * self.simplify_from
+        if self.llm is None or (same and (not self.simplify or short)):
             return self._fallback(candidate, target)
-        attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE,
-                                                    prompts.TRANSLATE_LITERAL]
+        attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE]
+        if not same and retry:
+            attempts.append(prompts.TRANSLATE_LITERAL)
         verdict: Verdict | None = None
         for template in attempts:
             try:
