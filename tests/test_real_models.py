@@ -14,10 +14,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from core.settings import LLMSettings, Settings
 from core.text import script_of
 from ingest.pipeline import ingest
-from oncoqa.wiring import build_answerer, build_retriever, make_answerer, open_index
+from oncoqa.wiring import build_answerer, build_retriever, make_answerer
 from qa.chain import Answerer
 from qa.llm import make_llm
-from qa.retriever import HybridRetriever
 from tests.conftest import CORPUS, free_port, models_dir, wait_for_port
 
 pytestmark = [pytest.mark.real_embedding, pytest.mark.real_llm, pytest.mark.slow]
@@ -138,8 +137,9 @@ def test_openai_backend_against_a_real_server(real_settings, e5_embeddings, llam
 def test_unreachable_openai_server_falls_back(real_settings, e5_embeddings) -> None:
     settings = real_settings.model_copy(update={"llm": LLMSettings(
         backend="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", timeout=5)})
-    store, registry = open_index(settings, e5_embeddings)
-    retriever = HybridRetriever(store=store, registry=registry, config=settings.retrieval)
-    answer = Answerer(retriever, make_llm(settings), settings).answer(
-        "What is neoadjuvant chemotherapy?")
-    assert answer.backend == "extractive" and answer.citations
+    llm = make_llm(settings)
+    answerer = make_answerer(build_retriever(settings, e5_embeddings, llm=llm), llm, settings)
+    answer = answerer.answer("What is neoadjuvant chemotherapy?")
+    # Every sentence falls back to its source sentence: nothing the model did not say is shown.
+    assert answer.backend == "extractive" and answer.citations and not answer.refused
+    assert all(s.mode == "verbatim" for c in answer.citations for s in c.support)
