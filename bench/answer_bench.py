@@ -91,7 +91,7 @@ class AnswerRecord:
     language: str
     kind: str
     backend: str
-    generated: bool  # the answer was streamed from the generator (the gate let it through)
+    generated: bool  # an answer was given (the gate let it through), by the model or not
     llm_calls: int  # every generator call for this question (rewrites, translations too)
     retrieval_ms: float
     first_token_ms: float
@@ -131,15 +131,22 @@ def _ask(answerer: Any, chat: RecordingChat | None, question: GoldQuestion) -> A
         else:
             pieces.append(event)
     assert final is not None
-    answered = chat is not None and len(chat.streamed) > streamed_before
-    prompt: list[BaseMessage] = chat.streamed[streamed_before] if chat and answered else []
+    # The compose design streams its answer; the select design makes one call per sentence
+    # (invoke): the first such call is the prompt that stands before the first sentence.
+    streamed = chat is not None and len(chat.streamed) > streamed_before
+    called = chat is not None and len(chat.calls) > calls_before
+    prompt: list[BaseMessage] = []
+    if chat and streamed:
+        prompt = chat.streamed[streamed_before]
+    elif chat and called and not final.refused:
+        prompt = chat.calls[calls_before]
     text = "\n".join(str(m.content) for m in prompt)
     model_tokens = chat.model_tokens(text) if chat and prompt else None
     output = "".join(pieces)
     output_tokens = (chat.model_tokens(output) if chat else None) or count_tokens(output)
     return AnswerRecord(
         id=question.id, language=question.language, kind=final.kind, backend=final.backend,
-        generated=bool(prompt), llm_calls=len(chat.calls) - calls_before if chat else 0,
+        generated=not final.refused, llm_calls=len(chat.calls) - calls_before if chat else 0,
         retrieval_ms=round(final.timings.retrieval, 1),
         first_token_ms=round(final.timings.first_token, 1), total_ms=round(final.timings.total, 1),
         prompt_tokens=count_tokens(text) if prompt else 0, model_prompt_tokens=model_tokens,
