@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
-from core.text import Lang, language_of
+from core.text import Lang, language_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, assess_evidence, question_concepts
@@ -148,8 +148,11 @@ def _gap(lang: Lang) -> str:
 
 
 def _render(shown: Sequence[Phrased], lang: Lang) -> str:
-    """Each shown sentence followed by the marker of the passage its source sentence is in."""
-    return _gap(lang).join(_with_marker(p.text, p.source.n) for p in shown)
+    """Each shown sentence followed by the marker of the passage its source sentence is in (a
+    rewrite that came out as two sentences marks both)."""
+    return _gap(lang).join(_gap(lang).join(_with_marker(piece.text, p.source.n)
+                                           for piece in split_sentences(p.text))
+                           for p in shown)
 
 
 def _with_marker(sentence: str, n: int) -> str:

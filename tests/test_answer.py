@@ -151,6 +151,17 @@ def test_out_of_scope_question_is_refused_without_calling_the_llm(retriever,
     assert llm is not None and llm.calls == []
 
 
+def test_a_rewrite_in_two_sentences_cites_both(retriever, hash_settings) -> None:
+    rewrite = ("If the surgeon thinks there is a possibility of surgery, he needs to wait for the "
+               "patient's blood to return to normal after surgery. That is usually 3 to 4 weeks "
+               "after the end of neoadjuvant chemotherapy.")
+    answerer, _ = chain(retriever, hash_settings, rewrite)
+    answer = answerer.answer(SURGERY_Q)
+    assert answer.citations[0].support[0].mode == "rewrite"
+    n = answer.citations[0].n
+    assert answer.text.count(f"[{n}]") == 2 and answer.text.endswith(f"chemotherapy [{n}].")
+
+
 def test_no_sentence_is_shown_twice(retriever, hash_settings) -> None:
     answerer, _ = chain(retriever, hash_settings, sentences=3)
     answer = answerer.answer(SURGERY_Q)
