@@ -1,1 +1,3 @@
-"""The ground floor: settings, errors and text primitives every stage shares; imports nothing of ours."""
+"""The ground floor: settings, errors and text primitives every stage shares.
+
+It imports nothing of ours."""

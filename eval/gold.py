@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ingest.load import SourceText, load_file
-from core.text import script_of
 from core.errors import OncoQAError
+from core.text import script_of
+from ingest.load import SourceText, load_file
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 KEYS = ("id", "language", "question", "turns", "answerable", "sources", "evidence", "key_facts",

@@ -8,10 +8,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from core.errors import OncoQAError
 from eval.run import Row
 from eval.summary import SLICE_GROUPS, SliceSummary, as_json
 from eval.thresholds import Failure, describe
-from core.errors import OncoQAError
 
 CHART_METRICS = ("doc.hit@4", "passage.hit@4", "passage.mrr", "answer.key_fact_recall",
                  "answer.refusal_recall")

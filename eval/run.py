@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eval import metrics
-from eval.gold import Evidence, GoldItem, Located
 from core.errors import OncoQAError
 from core.text import language_of
-from qa.question import check_question, standalone_question
+from eval import metrics
+from eval.gold import Evidence, GoldItem, Located
 from qa.citations import cited_sentences
+from qa.question import check_question, standalone_question
 from qa.types import Answer, Citation, Passage, Turn
 
 Progress = Callable[[int, int, str], None]  # (done, total, item id)

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import OncoQAError
 from eval.run import Row
 from eval.summary import SliceSummary, missed, slices
-from core.errors import OncoQAError
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 

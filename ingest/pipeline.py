@@ -9,6 +9,8 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from core.errors import CorpusError
+from core.settings import Settings
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
@@ -16,8 +18,6 @@ from ingest.load import Skipped, SourceText, discover, fallback_title, load_file
 from ingest.manifest import load_manifest
 from ingest.schema import chunk_document
 from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock
-from core.errors import CorpusError
-from core.settings import Settings
 
 # (stage, done, total): stage is "read" (documents) or "embed" (chunks).
 Progress = Callable[[str, int, int], None]

@@ -14,9 +14,9 @@ from typing import Any
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from ingest.schema import DOC_SHA, SOURCE
 from core.errors import IndexLockedError, NoIndexError
 from core.settings import Settings
+from ingest.schema import DOC_SHA, SOURCE
 
 _INDEX_RECORD = "__index__"
 _LOCK_NAME = ".oncoqa-writer.lock"

@@ -40,8 +40,8 @@ _GIVES = {
             r"风险|風險|毒性|损伤|損傷|并发症|併發症|副作用|不良反应|延误|延誤|进展|進展",
     "method": r"\bsuch as\b|\binclud\w+\b|\bcommon\w*\b|包括|例如|常用|常见|常見",
 }
-_TIME_UNIT = re.compile(r"\b(?:weeks?|days?|months?|years?|hours?)\b|周|週|天|个月|個月|年|小时|小時",
-                        re.IGNORECASE)
+_TIME_UNIT = re.compile(
+    r"\b(?:weeks?|days?|months?|years?|hours?)\b|周|週|天|个月|個月|年|小时|小時", re.IGNORECASE)
 _KINDS = {"test": ("test",), "method": ("treatment",)}
 # A named medicine, not a drug class or "resistance": the usual stems of drug names.
 _DRUG_NAME = re.compile(r"\b\w+(?:mab|nib|platin|taxel|rubicin|citabine|uracil|mustine|zomib|"

@@ -11,14 +11,13 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from core.text import script_of
 from core.settings import Settings
+from core.text import language_of, script_of
 from qa import extractive, glossary, prompts, safety
 from qa.bm25 import tokenize
 from qa.citations import format_context, strip_invalid
 from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
-from core.text import language_of
 from qa.question import check_question, standalone_question
 from qa.retriever import HybridRetriever
 from qa.support import SupportResult, check_answer, check_sentence

@@ -126,7 +126,9 @@ def make_llm(settings: Settings) -> BaseChatModel | None:
 def backend_errors() -> tuple[type[BaseException], ...]:
     """The exceptions a generation backend raises when it cannot answer (server down, timeout,
     model failed to load): callers catch exactly these and fall back to extractive answers."""
-    errors: list[type[BaseException]] = [OSError, RuntimeError, TimeoutError, LLMUnavailableError,
+    # Narrow on purpose: a bug of ours (TypeError, KeyError, a RuntimeError in our code) must
+    # surface as a bug, not as "generator unavailable" and a quieter answer.
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, LLMUnavailableError,
                                          ModelMissingError]
     try:
         import httpx

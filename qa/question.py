@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from core.text import language_of
 from core.errors import BadQuestionError
+from core.text import language_of
 from qa import glossary, prompts
 from qa.llm import backend_errors
 from qa.types import Lang, Turn

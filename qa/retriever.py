@@ -12,10 +12,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from core.settings import RetrievalSettings
+from core.text import script_of
 from ingest.schema import ChunkMeta
 from ingest.store import ChunkStore, Registry
-from core.text import script_of
-from core.settings import RetrievalSettings
 from qa import glossary
 from qa.bm25 import BM25Index, tokenize
 from qa.fusion import rrf

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 from core.settings import EmbeddingSettings, LLMSettings, Settings
+from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

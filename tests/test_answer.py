@@ -13,8 +13,8 @@ from oncoqa.wiring import make_answerer, open_index
 from qa import prompts
 from qa.bm25 import tokenize
 from qa.chain import Answerer
-from qa.retriever import HybridRetriever
 from qa.phrase import Phraser
+from qa.retriever import HybridRetriever
 from qa.select import Candidate, Weights
 from qa.types import Answer, Turn
 from tests.fakes import ScriptedChat
@@ -73,7 +73,8 @@ def test_without_a_model_the_chosen_source_sentence_is_shown(retriever, hash_set
     assert support.mode == "verbatim" and support.sentence == support.source_sentence
     original = (hash_settings.corpus_dir / NEOADJUVANT).read_text(encoding="utf-8")
     assert original[support.start : support.end] == support.source_sentence
-    assert answer.to_json()["citations"][0]["support"][0]["source_sentence"] == support.source_sentence
+    shown = answer.to_json()["citations"][0]["support"][0]
+    assert shown["source_sentence"] == support.source_sentence
 
 
 def test_a_faithful_rewrite_is_shown_with_its_source(retriever, hash_settings) -> None:
@@ -124,7 +125,8 @@ def test_chinese_reader_gets_a_verified_translation() -> None:
 
 
 def test_failed_translations_fall_back_to_the_quoted_source() -> None:
-    llm = ScriptedChat(replies=["医生认为可以手术时，通常在新辅助化疗结束后6周进行手术。"], calls=[])
+    wrong = "医生认为可以手术时，通常在新辅助化疗结束后6周进行手术。"
+    llm = ScriptedChat(replies=[wrong], calls=[])
     phrased = Phraser(llm).phrase(candidate(SURGERY_SOURCE), "zh")
     assert len(llm.calls) == 2  # a free and a literal attempt, both rejected (6 is not 3 to 4)
     assert phrased.mode == "quoted" and phrased.verdict is not None

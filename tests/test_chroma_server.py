@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings, StoreSettings
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, open_client
-from core.settings import Settings, StoreSettings
 from tests.conftest import ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]

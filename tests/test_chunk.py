@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.chunk import chunk_text
 from core.text import count_tokens, script_of, split_sentences
+from ingest.chunk import chunk_text
 from tests.conftest import CORPUS
 
 

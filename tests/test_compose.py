@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.embeddings import HashEmbeddings
-from ingest.pipeline import ingest
 from core.errors import BadQuestionError
 from core.settings import RetrievalSettings, Settings
+from ingest.embeddings import HashEmbeddings
+from ingest.pipeline import ingest
 from oncoqa.wiring import open_index
 from qa import prompts
 from qa.compose import ComposeAnswerer as Answerer

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import CorpusError, IndexLockedError
+from core.settings import Settings
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, Registry, open_client, writer_lock
-from core.errors import CorpusError, IndexLockedError
-from core.settings import Settings
 from tests.conftest import ROOT
 
 # Boilerplate from the seed pages (issue 2): none of it may reach a stored chunk.

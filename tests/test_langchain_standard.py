@@ -14,9 +14,9 @@ from langchain_tests.integration_tests import (
     VectorStoreIntegrationTests,
 )
 
+from core.settings import Settings
 from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 from ingest.store import ChunkStore, open_client
-from core.settings import Settings
 from qa.retriever import HybridRetriever
 from tests.conftest import models_dir
 
@@ -67,8 +67,8 @@ class TestHybridRetriever(RetrieversIntegrationTests):
             import tempfile
             from pathlib import Path
 
-            from ingest.pipeline import ingest
             from core.settings import EmbeddingSettings
+            from ingest.pipeline import ingest
             from oncoqa.wiring import open_index
             from tests.conftest import CORPUS
 

@@ -16,7 +16,9 @@ from ingest.pipeline import ingest
 from oncoqa.wiring import build_answerer
 from tests.conftest import CORPUS, models_dir
 
-pytestmark = [pytest.mark.real_embedding, pytest.mark.real_llm, pytest.mark.slow]
+# The first test pays for the module fixture: a dozen answers, a few minutes on 2 quiet cores.
+pytestmark = [pytest.mark.real_embedding, pytest.mark.real_llm, pytest.mark.slow,
+              pytest.mark.timeout(2400)]
 
 GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 # Dev-split items only (the test split is for the report, never for tuning or guarding).
@@ -47,7 +49,8 @@ def _mean(rows: dict[str, Row], metric: str, language: str | None = None) -> flo
 
 
 def test_no_answer_states_a_contradicted_claim(rows) -> None:
-    bad = {i: r.answer.must_not_found for i, r in rows.items() if r.answer and r.answer.must_not_found}
+    bad = {i: r.answer.must_not_found for i, r in rows.items()
+           if r.answer and r.answer.must_not_found}
     assert not bad, bad
 
 

@@ -71,8 +71,10 @@ BEVACIZUMAB = ("If bevacizumab is used for treatment, surgery usually needs to b
 
 
 def test_a_lower_bound_turned_into_an_upper_bound_is_rejected() -> None:
-    assert verify("如果使用贝伐珠单抗治疗，通常需要在停药至少6周后再进行手术。", BEVACIZUMAB, "zh").ok
-    verdict = verify("如果使用贝伐珠单抗治疗，通常在停止治疗后至少6周内需要进行手术。", BEVACIZUMAB, "zh")
+    good = "如果使用贝伐珠单抗治疗，通常需要在停药至少6周后再进行手术。"
+    assert verify(good, BEVACIZUMAB, "zh").ok
+    within = "如果使用贝伐珠单抗治疗，通常在停止治疗后至少6周内需要进行手术。"
+    verdict = verify(within, BEVACIZUMAB, "zh")
     assert verdict.reason == "bounds"
     assert verify("Surgery is done within 6 weeks of stopping bevacizumab treatment.", BEVACIZUMAB,
                   "en").reason == "bounds"
