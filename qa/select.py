@@ -110,6 +110,8 @@ class SentenceSelector:
         # Headings, teasers, fragments and references are never the answer while a prose
         # sentence is available: they rank after every unflagged sentence.
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
+        if asks:
+            ranked = _fitting_first(ranked, 2 * w.margin)
         return Selection(self._choose(ranked, vectors, pieces), tuple(ranked))
 
     def _choose(self, ranked: Sequence[Candidate], vectors: Sequence[list[float]],
@@ -118,7 +120,8 @@ class SentenceSelector:
         vector_of = {(n, s): v for (n, s, _, _), v in zip(pieces, vectors, strict=True)}
         chosen: list[Candidate] = []
         for c in ranked:
-            if len(chosen) == w.max_sentences or (chosen and c.score < ranked[0].score - w.margin):
+            best = max(r.score for r in ranked[:2])
+            if len(chosen) == w.max_sentences or (chosen and c.score < best - w.margin):
                 break
             if c.flags and chosen:
                 break
@@ -151,6 +154,17 @@ class SentenceSelector:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return out
+
+
+def _fitting_first(ranked: list[Candidate], window: float) -> list[Candidate]:
+    """A question that asks for something (drugs, a time, a test) is answered first by the best
+    sentence that supplies it, when that sentence is within the window of the top score."""
+    top = ranked[0].score if ranked else 0.0
+    fitting = next((c for c in ranked if c.fits and not c.flags and c.score >= top - window),
+                   None)
+    if fitting is None or fitting is ranked[0]:
+        return ranked
+    return [fitting] + [c for c in ranked if c is not fitting]
 
 
 def _sentences(passages: Sequence[Passage]) -> list[tuple[int, int, int, str]]:
