@@ -43,12 +43,7 @@ class Answerer:
         self.phraser = phraser
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        final = None
-        for event in self.stream(question, history):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, history))
 
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Yields each verified sentence as soon as it is ready, then the final Answer."""
@@ -60,7 +55,7 @@ class Answerer:
         text = check_question(question)
         lang = language_of(text)  # decided once, passed down
         risk = safety.assess(text)
-        preface = _preface(risk, lang)
+        preface = preface_for(risk, lang)
         if preface:  # urgent advice goes out before any retrieval or model work
             yield preface + "\n\n"
         ctx = self._context(text, history, lang, risk)
@@ -133,7 +128,18 @@ class Answerer:
         )
 
 
-def _preface(risk: safety.Assessment, lang: Lang) -> str:
+def final_answer(events: Iterator[str | Answer]) -> Answer:
+    """The Answer that ends a stream of text deltas."""
+    final = None
+    for event in events:
+        if isinstance(event, Answer):
+            final = event
+    assert final is not None
+    return final
+
+
+def preface_for(risk: safety.Assessment, lang: Lang) -> str:
+    """Urgent-care and no-personal-advice messages that open an answer, if any."""
     parts = []
     if risk.is_urgent:
         parts.append(prompts.URGENT(lang))

@@ -15,6 +15,7 @@ from core.settings import Settings
 from core.text import language_of, script_of
 from qa import extractive, glossary, prompts, safety
 from qa.bm25 import tokenize
+from qa.chain import final_answer, preface_for
 from qa.citations import format_context, strip_invalid
 from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
@@ -45,12 +46,7 @@ class ComposeAnswerer:
         self.settings = settings
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        final = None
-        for event in self.stream(question, history):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, history))
 
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Yields text deltas as they are generated, then the checked final Answer (whose text
@@ -63,7 +59,7 @@ class ComposeAnswerer:
         passages = self.retriever.search(standalone)
         retrieval_ms = (time.perf_counter() - started) * 1000
         evidence = self._evidence(standalone, passages, lang)
-        preface = self._preface(risk, lang)
+        preface = preface_for(risk, lang)
         base = Answer(text="", language=lang, retrieved=tuple(passages),
                       notice=prompts.DISCLAIMER(lang), standalone_question=standalone)
 
@@ -109,16 +105,6 @@ class ComposeAnswerer:
             question_concepts(question), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
-
-    @staticmethod
-    def _preface(risk: safety.Assessment, lang: Lang) -> str:
-        parts = []
-        if risk.is_urgent:
-            parts.append(prompts.URGENT(lang))
-        if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
-            parts.append(prompts.PERSONAL_MEDICATION(lang))
-            parts.append(prompts.GENERAL_INFO_HEADER(lang))
-        return "\n\n".join(parts)
 
     def _refusal(self, base: Answer, preface: str, risk: safety.Assessment, evidence: Evidence,
                  passages: Sequence[Passage], lang: Lang, timings: Timings,
