@@ -159,3 +159,27 @@ def concepts(question: str) -> list[tuple[str, tuple[str, ...]]]:
         assert m.lastgroup is not None
         found.append((m.start(), m.group(), tuple(_entries()[en_group_entry[m.lastgroup]][1])))
     return [(span, forms) for _, span, forms in sorted(found, key=lambda f: f[0])]
+
+
+def hints(text: str, target: str) -> list[tuple[str, str]]:
+    """(term as written in text, its form in the target language) for each drug, test and
+    cancer the text names in the other language, in order of appearance: given to the model with
+    a sentence to translate, so a drug comes out as 尼妥珠单抗 and not as a guessed
+    transliteration (the verifier requires these names in a translation)."""
+    out: dict[str, str] = {}
+    for position, entry, side in _matches(text):
+        named = concept(entry).kind in ("drug", "test", "cancer") and not is_generic(entry)
+        if not named or (side == "zh") == (target == "zh"):
+            continue
+        zh_terms, en_terms = _entries()[entry]
+        span = _span_at(text, position, side)
+        out.setdefault(span, zh_terms[0] if target == "zh" else en_terms[0])
+    return list(out.items())
+
+
+def _span_at(text: str, position: int, side: str) -> str:
+    zh_re, _, en_re, _ = _compiled()
+    pattern = zh_re if side == "zh" else en_re
+    match = pattern.match(text, position)
+    assert match is not None
+    return match.group()

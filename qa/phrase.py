@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from core.text import Lang, script_of
-from qa import prompts
+from qa import glossary, prompts
 from qa.citations import strip_markers
 from qa.llm import backend_errors
 from qa.select import Candidate
@@ -60,9 +60,10 @@ class Phraser:
         if not same and retry:
             attempts.append(prompts.TRANSLATE_LITERAL)
         verdict: Verdict | None = None
+        hint = "" if same else term_hints(source, target)
         for template in attempts:
             try:
-                text = self._ask(template(target, sentence=source), source)
+                text = self._ask(template(target, sentence=source) + hint, source)
             except backend_errors() as exc:
                 return self._fallback(candidate, target, failure=type(exc).__name__)
             verdict = verify(text, source, target, similarity=self.similarity,
@@ -88,6 +89,16 @@ class Phraser:
             return Phrased(source, candidate, "verbatim", verdict, failure)
         return Phrased(prompts.QUOTED_SOURCE(target) + source, candidate, "quoted", verdict,
                        failure)
+
+
+def term_hints(source: str, target: Lang) -> str:
+    """The glossary's names for the drugs, tests and cancers of a sentence to translate."""
+    pairs = glossary.hints(source, target)
+    if not pairs:
+        return ""
+    listed = prompts.TERM_PAIR_SEPARATOR(target).join(
+        prompts.TERM_PAIR(target, source=a, target=b) for a, b in pairs)
+    return prompts.TERM_HINTS(target, pairs=listed)
 
 
 def clean(raw: str) -> str:

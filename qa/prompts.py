@@ -187,5 +187,14 @@ TRANSLATE_LITERAL = Bilingual(
     zh="把这句话逐字忠实地翻译成简体中文，保留所有数字、单位、药名和否定词：\n\n{sentence}",
 )
 
+# Put after a translation request when the sentence names drugs, tests or cancers the glossary
+# knows: the model copies the agreed names instead of guessing a transliteration.
+TERM_HINTS = Bilingual(
+    en="\n\nUse these English names: {pairs}",
+    zh="\n\n请使用这些中文名称：{pairs}",
+)
+TERM_PAIR = Bilingual(en="{source} = {target}", zh="{source} = {target}")
+TERM_PAIR_SEPARATOR = Bilingual(en="; ", zh="；")
+
 # Shown before a source sentence that could not be put into the reader's language.
 QUOTED_SOURCE = Bilingual(en="(quoted from the Chinese source) ", zh="（引自英文资料原文）")

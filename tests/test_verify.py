@@ -83,13 +83,56 @@ def test_a_lower_bound_turned_into_an_upper_bound_is_rejected() -> None:
 def test_negation_ignores_lexicalised_chinese_words() -> None:
     assert not negated("化疗的不良反应包括恶心和乏力。")
     assert not negated("如果使用索拉非尼治疗，停药1到2周后可以考虑手术。")  # 非 inside a drug name
-    assert not negated("一些肿瘤细胞会产生耐药，导致治疗不彻底。")  # an adjective, not a negator
+    assert not negated("肿瘤在化疗后不断缩小，但不同患者差别很大。")  # words that negate nothing
     assert negated("早期肿瘤通常无需新辅助化疗。")
     assert negated("早期患者不需要化疗。")
     assert negated("It is not recommended.") and not negated("It is recommended.")
+    assert negated("通常不使用新辅助化疗。")  # any 不 + verb, not only a listed few
+
+
+@pytest.mark.parametrize(("source", "translation"), [
+    ("Treatment may be incomplete.", "治疗可能不彻底。"),
+    ("An insufficient radiotherapy dose may cause metastasis.", "放疗剂量不足可能导致转移。"),
+    ("The drugs may fail to eliminate all tumor cells.", "药物可能未能消灭所有肿瘤细胞。"),
+    ("Chemotherapy kills invisible metastatic cells.", "化疗能杀死无法看到的转移细胞。"),
+])
+def test_lexical_negatives_count_on_both_sides(source: str, translation: str) -> None:
+    assert negated(source) and negated(translation)
+    assert verify(translation, source, "zh").reason != "negation"
 
 
 def test_units_and_names_cross_languages() -> None:
     assert units("3 to 4 weeks") == units("3到4周") == {"week"}
     assert units("6 months") == units("六个月") == {"month"}
     assert names("bevacizumab is used") == names("使用贝伐珠单抗")
+
+
+NPC_DRUGS = ("Targeted drugs such as cetuximab and nimotuzumab can target specific molecular "
+             "targets on tumor cells.")
+
+
+@pytest.mark.parametrize(("rewrite", "source", "target"), [
+    # nimotuzumab rendered as nimustine (尼莫司汀), a different drug
+    ("靶向药物如西妥昔单抗和尼莫司汀可以针对肿瘤细胞上的特定分子靶点。", NPC_DRUGS, "zh"),
+    ("Targeted drugs such as cetuximab can act on specific targets on tumor cells.", NPC_DRUGS,
+     "en"),
+    ("常用方案把5-氟尿嘧啶联合使用。", DRUGS, "zh"),
+])
+def test_a_drug_the_rewrite_drops_or_renames_is_caught(rewrite: str, source: str,
+                                                        target: str) -> None:
+    verdict = verify(rewrite, source, target)  # type: ignore[arg-type]
+    assert verdict.reason == "names-lost", verdict
+
+
+def test_an_organ_the_source_never_names_is_caught() -> None:
+    source = "Metastatic tumors can spread to other parts of the body through the blood."
+    rewrite = ("Cancer can spread through the blood to other organs such as the brain and "
+               "spinal cord.")
+    assert verify(rewrite, source, "en").reason == "names"
+
+
+def test_a_general_term_is_present_by_its_stem() -> None:
+    source = "Surgeons may remove several metastases surgically."
+    assert verify("外科医生可以通过手术切除多个转移灶。", source, "zh").ok
+    source = "Certain immunotherapeutic agents can help some patients."
+    assert verify("某些免疫治疗药物可以帮助一些患者。", source, "zh").ok
