@@ -189,3 +189,15 @@ TRANSLATE_LITERAL = Bilingual(
 
 # Shown before a source sentence that could not be put into the reader's language.
 QUOTED_SOURCE = Bilingual(en="(quoted from the Chinese source) ", zh="（引自英文资料原文）")
+
+# --- Languages (issue 10): both languages at once, because the reader reads neither.
+OTHER_LANGUAGE = (
+    "I can only answer questions in English or Chinese. Please ask again in English or "
+    "Chinese.\n我只能回答英文或中文的问题，请用英文或中文重新提问。\n"
+    "If you feel very unwell, call your oncology team or your local emergency number now. "
+    "如果您感觉很不舒服，请立即联系您的肿瘤治疗团队或拨打当地急救电话。"
+)
+OTHER_LANGUAGE_REASON = (
+    "the question is not in English or Chinese (detected: {tag}); OncoQA answers in English "
+    "and Chinese only"
+)
