@@ -23,6 +23,7 @@ from qa.bm25 import tokenize
 from qa.languages import LanguageFront
 from qa.retriever import HybridRetriever
 from tests.conftest import CORPUS
+from tests.test_triage import FEVER_ZH
 
 TRADITIONAL_Q = "化療結束後多久可以做手術?"
 SIMPLIFIED_Q = "化疗结束后多久可以做手术?"
@@ -109,8 +110,8 @@ def test_traditional_stream_is_converted_as_it_goes(hash_settings: Settings) -> 
     answerer = make_answerer(_retriever(hash_settings, HashEmbeddings()), None, hash_settings)
     events = list(answerer.stream("我發燒到39度，化療結束後多久可以做手術?"))
     first = events[0]
-    assert isinstance(first, str) and first.startswith("⚠️") and "發熱" in first
-    assert "发热" not in first
+    assert first == to_traditional(FEVER_ZH) + "\n\n"  # the urgent message, in Traditional
+    assert first.startswith("⚠️ 抗癌治療期間體溫達到 37.5 °C 或以上、寒戰")
 
 
 def test_traditional_document_is_found_and_shown_as_written(tmp_path: Path) -> None:
