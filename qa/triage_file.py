@@ -77,7 +77,7 @@ def parse_rules(text: str, source: str = TRIAGE_FILE) -> TriageRules:
         problems.append(f"{source}: no triage class")
     if problems:
         raise TriageFileError("\n".join(problems))
-    return TriageRules(Cues(**cues), tuple(c for c in classes if c is not None))  # type: ignore[arg-type]
+    return TriageRules(Cues(**cues), tuple(c for c in classes if c is not None))
 
 
 def _class(name: str, body: Any, where: str, problems: list[str]) -> TriageClass | None:
