@@ -102,8 +102,9 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """Simplified Chinese characters and phrases in Traditional; other text as it is."""
-    return _converter("s2t").convert(text) if CJK_CHAR.search(text) else text
+    """Simplified Chinese characters and phrases in Traditional, with the character forms
+    Taiwan and Hong Kong readers use (為, 裡: OpenCC's s2tw); other text as it is."""
+    return _converter("s2tw").convert(text) if CJK_CHAR.search(text) else text
 
 
 def is_traditional(text: str) -> bool:

@@ -61,6 +61,8 @@ def test_language_of_stays_en_or_zh() -> None:
     assert language_of("化学療法の副作用は何ですか") == "en"  # not Chinese
     assert is_traditional(TRADITIONAL_Q) and not is_traditional(SIMPLIFIED_Q)
     assert to_simplified(TRADITIONAL_Q) == SIMPLIFIED_Q
+    # Taiwan and Hong Kong character forms
+    assert to_traditional("不要等待这里的回答，为什么") == "不要等待這裡的回答，為什麼"
 
 
 def test_traditional_and_simplified_are_one_keyword() -> None:
