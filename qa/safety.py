@@ -117,9 +117,11 @@ def assess(question: str) -> Assessment:
 
 
 def normalise(question: str) -> str:
-    """What the rules read: NFKC, lower case, no apostrophes, Traditional as Simplified."""
+    """What the rules read: NFKC, lower case, no apostrophes, Traditional as Simplified, no
+    Chinese degree words."""
     text = unicodedata.normalize("NFKC", question).lower()
-    return to_simplified(re.sub("[\'\u2018\u2019`]", "", text))
+    text = to_simplified(re.sub("[\'\u2018\u2019`]", "", text))
+    return triage_file.load().cues.degree_zh.sub("", text)
 
 
 def red_flags(text: str) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from core.text import CJK_CHAR
 TRIAGE_FILE = "triage.toml"
 ACTIONS = ("emergency", "poison", "crisis")
 CUES = ("report", "not_report", "hypothetical", "now", "negation_before")
+DEGREE = "degree_zh"  # a regular expression of Chinese degree words removed before matching
 PATTERN_LISTS = ("reported", "self_evident", "needs")
 CLASS_KEYS = {"action", "even_if_asked_as_if", "count", *PATTERN_LISTS}
 
@@ -46,6 +47,7 @@ class Cues:
     hypothetical: re.Pattern[str]
     now: re.Pattern[str]
     negation_before: re.Pattern[str]
+    degree_zh: re.Pattern[str] = re.compile("(?!)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def parse_rules(text: str, source: str = TRIAGE_FILE) -> TriageRules:
     if missing:
         problems.append(f"{source} [cues]: needs non-empty lists {', '.join(missing)}")
     cues = {c: _union(raw_cues.get(c, []), f"{source} [cues] {c}", problems) for c in CUES}
+    cues[DEGREE] = _union([raw_cues.get(DEGREE, "(?!)")], f"{source} [cues] {DEGREE}", problems)
     classes = [_class(name, body, f"{source} [{name}]", problems) for name, body in data.items()]
     if not classes:
         problems.append(f"{source}: no triage class")
