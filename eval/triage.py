@@ -17,7 +17,7 @@ SPLITS = ("dev", "held_out")  # dev: written before the rules were tuned; held_o
 # so there only all red flags together are held to a floor. At most this share of ordinary
 # questions may be escalated.
 MIN_CLASS_RECALL = {"dev": 0.8}
-MIN_RECALL = {"dev": 0.9, "held_out": 0.4}  # held-out round 5 measured 0.47 (17/36)
+MIN_RECALL = {"dev": 0.9, "held_out": 0.55}  # held-out round 6 measured 0.67 (24/36)
 MAX_FALSE_ALARMS = {"dev": 0.1, "held_out": 0.15}
 
 
