@@ -15,6 +15,25 @@ them their not no nor any all some such only own same too very just also more mo
 both s t get got please tell know"""
 EN_STOP_WORDS = frozenset(_EN_STOP_TEXT.split())
 
+# Common function words of Latin-script languages OncoQA does not answer in, so a Spanish or
+# French question is told which languages it can use instead of getting English quotes. Words
+# that are also English ("a", "me", "he", "die", "son") are left out.
+_OTHER_LANGUAGE_TEXT = {
+    "es": "el la los las del que qué es por para con una unos cómo cuál cuándo cuánto puedo "
+          "tengo mi mis después antes durante pero muy también está están hay quimioterapia",
+    "fr": "le la les des du est une pour avec je mon ma mes dans que qui quoi comment quand "
+          "puis-je après avant pendant mais très aussi sont ont chimiothérapie",
+    "de": "der die das und ist ich mein meine nicht mit wie was wann kann nach vor während aber "
+          "sehr auch sind haben eine einen dem den chemotherapie",
+    "pt": "o os as do da dos das que é por para com uma como quando posso tenho meu minha "
+          "depois antes durante mas muito também são não quimioterapia",
+    "it": "il lo la gli le del della che è per con una come quando posso ho mio mia dopo prima "
+          "durante ma molto anche sono non chemioterapia",
+}
+OTHER_LANGUAGE_WORDS: dict[str, frozenset[str]] = {
+    code: frozenset(words.split()) - EN_STOP_WORDS for code, words in _OTHER_LANGUAGE_TEXT.items()
+}
+
 _local = threading.local()
 
 

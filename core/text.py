@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
+
+from core.stopwords import EN_STOP_WORDS, OTHER_LANGUAGE_WORDS
 
 Lang = Literal["en", "zh"]
 
@@ -37,8 +40,80 @@ def script_of(text: str) -> Lang | None:
 def language_of(text: str) -> Lang:
     """The language a user wrote in, decided once per question and passed down: Chinese when
     CJK characters outnumber Latin words (so "What is 新辅助化疗 and when is it given?" is
-    English, "PD-1抑制剂有什么副作用" Chinese), English otherwise."""
-    return "zh" if script_of(text) == "zh" else "en"
+    English, "PD-1抑制剂有什么副作用" Chinese), English otherwise. Kana make it Japanese, not
+    Chinese, so "en" here (`language_tag` tells which language it really is)."""
+    return "zh" if script_of(text) == "zh" and not _KANA.search(text) else "en"
+
+
+def language_tag(text: str) -> str:
+    """A BCP 47 tag for the language of a question: "en", "zh-Hans" or "zh-Hant" for the
+    languages OncoQA answers in; "ja", "ko", a Latin-script language code ("es", "fr", ...) or
+    "und" for the others. Kana present means Japanese, even with mostly kanji."""
+    letters = _letters_by_script(text)
+    latin, han = letters.get("LATIN", 0), letters.get("CJK", 0)
+    if _KANA.search(text):
+        return "ja"
+    other = {name: n for name, n in letters.items() if name not in ("LATIN", "CJK")}
+    if other and max(other.values()) > max(latin, han):
+        return "ko" if max(other, key=other.__getitem__) == "HANGUL" else "und"
+    if language_of(text) == "zh":
+        return "zh-Hant" if is_traditional(text) else "zh-Hans"
+    return _latin_language(text)
+
+
+# Hiragana, katakana (with phonetic extensions) and half-width katakana.
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _letters_by_script(text: str) -> dict[str, int]:
+    """Letters counted by the first word of their Unicode name (LATIN, CJK, HANGUL, CYRILLIC...)."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _latin_language(text: str) -> str:
+    """"en", or the code of another Latin-script language when at least two of its common
+    function words are in the text and they outnumber the English ones."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    english = sum(w in EN_STOP_WORDS for w in words)
+    best, hits = "en", 0
+    for code, vocabulary in OTHER_LANGUAGE_WORDS.items():
+        n = sum(w in vocabulary for w in words)
+        if n > hits:
+            best, hits = code, n
+    return best if hits >= 2 and hits > english else "en"
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str) -> Any:
+    from opencc import OpenCC  # opencc-python-reimplemented: its dictionaries are in the wheel
+
+    return OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters and phrases in Simplified; other text as it is."""
+    return _converter("t2s").convert(text) if CJK_CHAR.search(text) else text
+
+
+def to_traditional(text: str) -> str:
+    """Simplified Chinese characters and phrases in Traditional, with the character forms
+    Taiwan and Hong Kong readers use (為, 裡: OpenCC's s2tw); other text as it is."""
+    return _converter("s2tw").convert(text) if CJK_CHAR.search(text) else text
+
+
+def is_traditional(text: str) -> bool:
+    """More characters that only Traditional writes (療, 後) than that only Simplified writes
+    (疗, 后). Characters both scripts share count for neither."""
+    chars = set(CJK_CHAR.findall(text))
+    only_traditional = sum(to_simplified(c) != c for c in chars)
+    only_simplified = sum(to_traditional(c) != c for c in chars)
+    return only_traditional > only_simplified
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ def register(main: click.Group, builders: Builders) -> None:
     """Add the evaluation commands to the `oncoqa` group; they measure what builders build."""
     main.add_command(eval_command(builders))
     main.add_command(ablation_command(builders))
+    main.add_command(triage_command())
 
 
 def eval_command(builders: Builders) -> click.Command:
@@ -186,5 +187,30 @@ def ablation_command(builders: Builders) -> click.Command:
         out.write_text(ablation.render(result), encoding="utf-8")
         ablation.print_table(result)
         click.echo(f"wrote {out}")
+
+    return command
+
+
+def triage_command() -> click.Command:
+    @click.command("eval-triage")
+    @click.option("--out", type=click.Path(path_type=Path),
+                  default=EVAL_DIR / "reports" / "triage.md", show_default="eval/reports/triage.md",
+                  help="Where to write the report.")
+    @click.pass_context
+    def command(ctx: click.Context, out: Path) -> None:
+        """Red-flag triage on eval/gold/triage: recall per class and false alarms (no models
+        needed); exit 1 if a threshold fails."""
+        from eval import triage
+
+        try:
+            results = triage.summarize(triage.run(triage.load_items()))
+        except OncoQAError as exc:
+            raise EvalError(exc.friendly()) from exc
+        report = triage.render(results)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        click.echo(report)
+        if any(r.failures() for r in results):
+            ctx.exit(1)
 
     return command

@@ -150,17 +150,19 @@ def with_design(settings: Settings, design: str) -> Settings:
 
 
 def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
-    """The configured answer design over a retriever and a generator (None: extractive)."""
+    """The configured answer design over a retriever and a generator (None: extractive), behind
+    the language front (other languages refused, Traditional Chinese answered in Traditional)."""
     from qa.chain import Answerer
     from qa.compose import ComposeAnswerer
+    from qa.languages import LanguageFront
     from qa.phrase import Phraser
     from qa.select import SentenceSelector
 
     if settings.answer.design == "compose":
-        return ComposeAnswerer(retriever, llm, settings)
+        return LanguageFront(ComposeAnswerer(retriever, llm, settings))
     selector = SentenceSelector(retriever.store.embeddings, idf=lambda: retriever.view().bm25.idf)
     phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
-    return Answerer(retriever, llm, settings, selector=selector, phraser=phraser)
+    return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser))
 
 
 def eval_builders() -> Builders:

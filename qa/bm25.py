@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from core.stopwords import EN_STOP_WORDS, english_stemmer
-from core.text import CJK_RANGES, CJK_RUN
+from core.text import CJK_RANGES, CJK_RUN, to_simplified
 from qa.glossary import GLOSSARY
 
 # A "piece" is a CJK run or a Latin/digit word;
@@ -77,7 +77,8 @@ def tokenize(text: str) -> list[str]:
     dictionary the segmentation of medical terms is stable, and bigrams would double the index
     and add many meaningless pairs. HMM is off because it guesses unknown words differently
     depending on context; without it an unknown drug name falls back to single characters,
-    which at least match between question and passage.
+    which at least match between question and passage. Traditional Chinese is indexed and
+    searched in Simplified, so 化療 and 化疗 are one term (the text shown is never changed).
     """
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
@@ -86,7 +87,7 @@ def tokenize(text: str) -> list[str]:
             if word not in EN_STOP_WORDS:
                 tokens.append(_stem(word))
             continue
-        for token in _segmenter().cut_for_search(cjk, HMM=False):
+        for token in _segmenter().cut_for_search(to_simplified(cjk), HMM=False):
             if token not in _ZH_STOP:
                 tokens.append(token)
     return tokens

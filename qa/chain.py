@@ -142,7 +142,7 @@ def preface_for(risk: safety.Assessment, lang: Lang) -> str:
     """Urgent-care and no-personal-advice messages that open an answer, if any."""
     parts = []
     if risk.is_urgent:
-        parts.append(prompts.URGENT(lang))
+        parts.append(safety.urgent_message(risk, lang))
     if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
         parts.append(prompts.PERSONAL_MEDICATION(lang))
         parts.append(prompts.GENERAL_INFO_HEADER(lang))

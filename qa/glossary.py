@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import overload
 
+from core.text import to_simplified, to_traditional
 from qa import glossary_file
 
 Entry = tuple[tuple[str, ...], tuple[str, ...]]
@@ -42,7 +43,16 @@ GLOSSARY: Sequence[Entry] = _Glossary()
 
 @lru_cache(maxsize=1)
 def _entries() -> tuple[Entry, ...]:
-    return tuple((c.chinese, c.english) for c in glossary_file.load().concepts)
+    return tuple((_chinese_forms(c), c.english) for c in glossary_file.load().concepts)
+
+
+def _chinese_forms(concept: glossary_file.Concept) -> tuple[str, ...]:
+    """The file's forms, each also converted to the other script: Traditional text matches
+    without a row listing 化療, and a question converted to Simplified still meets regional
+    Traditional wording (標靶治療 -> 标靶治疗)."""
+    converted = tuple(to_traditional(f) for f in concept.simplified) + tuple(
+        to_simplified(f) for f in concept.traditional)
+    return tuple(dict.fromkeys(concept.chinese + converted))
 
 
 _LATIN_EDGE = "A-Za-z0-9"

@@ -198,3 +198,96 @@ TERM_PAIR_SEPARATOR = Bilingual(en="; ", zh="；")
 
 # Shown before a source sentence that could not be put into the reader's language.
 QUOTED_SOURCE = Bilingual(en="(quoted from the Chinese source) ", zh="（引自英文资料原文）")
+
+# --- Languages (issue 10): both languages at once, because the reader reads neither.
+OTHER_LANGUAGE = (
+    "I can only answer questions in English or Chinese. Please ask again in English or "
+    "Chinese.\n我只能回答英文或中文的问题，请用英文或中文重新提问。\n"
+    "If you feel very unwell, call your oncology team or your local emergency number now. "
+    "如果您感觉很不舒服，请立即联系您的肿瘤治疗团队或拨打当地急救电话。"
+)
+OTHER_LANGUAGE_REASON = (
+    "the question is not in English or Chinese (detected: {tag}); OncoQA answers in English "
+    "and Chinese only"
+)
+
+# --- Red-flag triage (issue 10): one reason per class of qa/triage.toml, then what to do now.
+# qa.safety.urgent_message puts a crisis line first, then "⚠️ reasons + steps".
+TRIAGE_REASON: dict[str, Bilingual] = {
+    "fever": Bilingual(
+        en="A temperature of 37.5 °C or above, shivering, or suddenly feeling unwell during "
+        "cancer treatment can be neutropenic sepsis, a life-threatening infection.",
+        zh="抗癌治疗期间体温达到 37.5 °C 或以上、寒战或突然感觉很不舒服，可能是中性粒细胞减少性"
+        "脓毒症，这是一种危及生命的感染。"),
+    "breathlessness": Bilingual(
+        en="New or worsening breathlessness during cancer treatment must be checked at once.",
+        zh="抗癌治疗期间新出现或加重的呼吸困难需要立即检查。"),
+    "chest_pain": Bilingual(
+        en="Chest pain can be a sign of a heart problem or a blood clot in the lung.",
+        zh="胸痛可能是心脏问题或肺部血栓的信号。"),
+    "bleeding": Bilingual(
+        en="Bleeding that does not stop, blood in vomit, stools or urine, black stools or new "
+        "bruising can mean very low platelets or internal bleeding.",
+        zh="出血不止、呕吐物或大小便带血、黑便或新出现的瘀斑，可能意味着血小板很低或内出血。"),
+    "diarrhoea_vomiting": Bilingual(
+        en="Diarrhoea 4 or more times a day above your usual, vomiting 3 or more times a day, or "
+        "not keeping fluids down can quickly become dangerous during cancer treatment.",
+        zh="抗癌治疗期间，每天比平时多腹泻 4 次或以上、一天呕吐 3 次或以上，或喝水都吐，"
+        "都可能很快变得危险。"),
+    "dehydration": Bilingual(
+        en="Dizziness, fainting, or not being able to drink or pass urine can mean dehydration "
+        "or low blood pressure.",
+        zh="头晕、晕倒，或无法喝水、排尿很少，可能是脱水或低血压。"),
+    "mouth_sores": Bilingual(
+        en="Mouth sores that stop you drinking or eating can lead to dehydration and infection.",
+        zh="口腔溃疡严重到无法喝水或进食，可能导致脱水和感染。"),
+    "leg_swelling": Bilingual(
+        en="A swollen, red, warm or painful leg or arm, especially on one side, can be a blood "
+        "clot (deep vein thrombosis).",
+        zh="一侧腿或手臂肿胀、发红、发热或疼痛，可能是血栓（深静脉血栓）。"),
+    "spinal_cord": Bilingual(
+        en="New back or neck pain with weakness, numbness, or bladder or bowel problems can be "
+        "spinal cord compression, which needs emergency treatment to prevent lasting damage.",
+        zh="新出现的背痛或颈痛，同时伴有无力、麻木或大小便异常，可能是脊髓压迫，需要紧急治疗以免"
+        "造成永久损伤。"),
+    "confusion": Bilingual(
+        en="New confusion, unusual drowsiness, a seizure or being hard to wake needs emergency "
+        "care.",
+        zh="新出现的意识模糊、异常嗜睡、抽搐或叫不醒，需要紧急救治。"),
+    "extravasation": Bilingual(
+        en="Pain, burning, swelling or redness where a drip or line went in can mean the drug "
+        "leaked under the skin (extravasation), which needs treatment straight away.",
+        zh="输液或置管部位疼痛、烧灼感、肿胀或发红，可能是药物渗漏到皮下（外渗），需要马上处理。"),
+    "severe_pain": Bilingual(
+        en="Severe or sudden pain that your usual painkillers do not control must be checked at "
+        "once.",
+        zh="剧烈或突发、常用止痛药控制不住的疼痛需要立即检查。"),
+    "drug_exposure": Bilingual(
+        en="Anticancer medicines can harm anyone they were not prescribed for, even in small "
+        "amounts.",
+        zh="抗癌药物即使量很少，也可能伤害并非为其开药的人。"),
+}
+TRIAGE_ACTION: dict[str, Bilingual] = {
+    "emergency": Bilingual(
+        en="Call your cancer team's 24-hour advice line now, or your local emergency number "
+        "(for example 911, 112, 999 or 120). Do not wait for an answer here.",
+        zh="请立即拨打您的肿瘤治疗团队的 24 小时咨询电话，或拨打当地急救电话（中国大陆 120，"
+        "台湾 119，香港 999）。不要等待这里的回答。"),
+    "poison": Bilingual(
+        en="Call your local poison control centre or emergency number now (for example US Poison "
+        "Help 1-800-222-1222, UK NHS 111, or 911, 112, 999 or 120 if the person is unwell), and "
+        "keep the medicine packet with you. If it got on skin or in an eye, rinse with plenty of "
+        "running water for at least 15 minutes.",
+        zh="请立即联系当地中毒急救机构或拨打急救电话（中国大陆 120，台湾 119，香港 999），并把药盒"
+        "带在身边。如果药物沾到皮肤或溅入眼睛，请用大量流动清水冲洗至少 15 分钟。"),
+    "crisis": Bilingual(
+        en="You are not alone, and you do not have to carry this by yourself. If you are "
+        "thinking about ending your life or hurting yourself, please talk to someone now: call "
+        "or text 988 (US), call Samaritans on 116 123 (UK and Ireland), or your local crisis "
+        "line. If you might act on these thoughts, call your local emergency number (911, 112 or "
+        "999) now. Please also tell your care team how you feel; they can help.",
+        zh="您并不孤单，不必独自承受这一切。如果您有结束生命或伤害自己的想法，请现在就找人倾诉："
+        "中国大陆可拨打心理援助热线 12356 或北京心理危机研究与干预中心 010-82951332，台湾可拨打"
+        "安心专线 1925，香港可致电撒玛利亚防止自杀会 2389 2222。如果您可能会付诸行动，请立即拨打"
+        "急救电话（120、119 或 999）。也请把您的感受告诉您的医疗团队，他们可以帮助您。"),
+}

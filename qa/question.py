@@ -17,7 +17,7 @@ from qa.types import Lang, Turn
 
 MAX_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
-_LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script: other languages get their own answer
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Short questions that lean on the conversation ("and after that?", "那靶向药呢？").
 _FOLLOW_UP = re.compile(

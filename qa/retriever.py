@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from core.settings import RetrievalSettings
-from core.text import script_of
+from core.text import script_of, to_simplified
 from ingest.schema import ChunkMeta
 from ingest.store import ChunkStore, Registry
 from qa import glossary
@@ -105,6 +105,7 @@ class HybridRetriever(BaseRetriever):
         view = self.view()
         if not view.chunks:
             return []
+        question = to_simplified(question)  # the index is searched in Simplified (and English)
         queries = self.query_variants(question)
         dense_scores: dict[str, float] = {}
         rankings: list[list[str]] = []
@@ -125,7 +126,9 @@ class HybridRetriever(BaseRetriever):
         return self._select(view, fused, dense_scores, keyword, k, script_of(question) or "en")
 
     def query_variants(self, question: str) -> list[str]:
-        """The question itself, plus English renderings when it is not English."""
+        """The question itself (Traditional Chinese in Simplified), plus English renderings when
+        it is not English."""
+        question = to_simplified(question)
         variants = [question]
         if script_of(question) == "zh":
             if self.config.glossary:

@@ -1,4 +1,5 @@
-"""Triage of a question before generation: urgent symptoms, personal dosing, stopping treatment."""
+"""Triage of a question before generation: red-flag symptoms (the classes and phrases of
+qa/triage.toml), personal dosing, stopping treatment."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass
 from enum import StrEnum, auto
 from functools import lru_cache
 
+from core.text import Lang, to_simplified
+from qa import prompts, triage_file
+
 
 class Risk(StrEnum):
     NONE = auto()
@@ -15,75 +19,6 @@ class Risk(StrEnum):
     PERSONAL_DOSING = auto()
     STOP_DRUG = auto()
 
-
-# Symptom families that need urgent care during cancer treatment. They only count together with a
-# personal cue (below): "Does radiotherapy reduce bleeding?" asks for knowledge, not help.
-RED_FLAGS: tuple[str, ...] = (
-    r"\bfever(?:s|ish)?\b|\bhigh temperature\b|\btemperature (?:of|is|was|at|over|above) \d"
-    r"|\bchills\b|\brigors\b|\bshivering\b",
-    r"\b(?:trouble|difficulty|problems?|struggling) breathing\b|\bhard to breathe\b"
-    r"|\bshort(?:ness)? of breath\b|\bbreathless|\bgasping\b|\bcan'?t catch (?:my|his|her) breath",
-    r"\bchest pains?\b|\bpain in (?:my |his |her |the )?chest\b"
-    r"|\bchest (?:hurts|is hurting|feels tight)|\btight(?:ness in the)? chest\b",
-    r"\b(?:heavy|severe|a lot of|lots of|uncontrolled|massive|profuse) bleeding\b"
-    r"|\bbleeding (?:heavily|a lot|won'?t stop|that won'?t stop|does(?:n'?t| not) stop|non-?stop)"
-    r"|\b(?:vomiting|throwing up|coughing(?: up)?|spitting(?: up)?) blood\b"
-    r"|\bblood in (?:my |his |her |the )?(?:stool|poo|vomit|urine)|\b(?:black|tarry) (?:stool|poo)"
-    r"|\bstools? (?:is|are|look|looks) black\b|\bbloody (?:stool|vomit|diarrh)",
-    r"\b(?:is|seems|became|becoming|got|getting|suddenly|very|really) (?:very |so )?confused\b"
-    r"(?! about| by| with| as to| on)|\b(?:sudden|new|acute|severe) confusion\b|\bdisoriented\b"
-    r"|\bdelirious\b|\bfaint(?:ed|ing)?\b|\bpass(?:ed|ing)? out\b|\bcollaps(?:ed|ing)\b"
-    r"|\bseizures?\b|\bconvuls\w*|\bhad a fit\b|\bunconscious\b|\bunresponsive\b|\bwon'?t wake up",
-    r"\b(?:severe|constant|non-?stop|persistent|violent|uncontrollable|keeps?|kept) (?:vomiting"
-    r"|throwing up)\b|\b(?:vomiting|throwing up) (?:all day|all night|non-?stop|everything)"
-    r"|\bcan'?t keep (?:anything|fluids|water|liquids|food|drinks?) down\b"
-    r"|\b(?:severe|constant|non-?stop|persistent|watery|uncontrollable) diarrh(?:o)?ea\b",
-    r"\b(?:sudden|severe|excruciating|unbearable|agoni[sz]ing|intense|worst) (?:\w+ )?pain\b",
-    r"\b(?:one|left|right) (?:leg|calf) (?:is |has )?(?:swollen|swelling|puffy)"
-    r"|\bswollen (?:left |right )?(?:leg|calf)\b|\bswelling (?:in|of) (?:my |his |her |one |the )?"
-    r"(?:left |right )?(?:leg|calf)\b",
-    r"\bsuicid\w*|\bdon'?t want to (?:live|be alive)\b|\bno reason to live\b|\bend it all\b",
-    r"发烧|发热|高烧|高热|烧到|体温.{0,4}3[89]|寒战|寒颤|打冷颤|打寒战",
-    r"呼吸困难|喘不上气|喘不过气|上不来气|透不过气|气短|气促|憋气",
-    r"胸痛|胸口(?:疼|痛)|胸闷",
-    r"大出血|出血不止|血止不住|流血不止|吐血|呕血|咳血|咯血|便血|黑便|大便(?:发黑|是黑|带血|有血)|尿血",
-    r"意识(?:模糊|不清)|神志不清|昏迷|晕倒|晕厥|昏倒|昏过去|叫不醒|抽搐|癫痫发作",
-    r"剧烈呕吐|呕吐不止|吐得(?:很|非常)?厉害|一直(?:在)?吐|严重腹泻|腹泻不止|喝不下水|喝水都吐",
-    r"剧痛|剧烈(?:疼痛|的疼|的痛)|突然.{0,4}(?:剧烈)?(?:疼|痛)|(?:疼|痛)得(?:很|非常)?厉害|(?:疼|痛)得受不了",
-    r"腿肿|一条腿.{0,2}肿|单侧.{0,3}肿",
-    r"想自杀|自杀|轻生|不想活|活不下去|想死",
-)
-# First-person by their wording: urgent without any further cue.
-SELF_EVIDENT: tuple[str, ...] = (
-    r"\bkill(?:ing)? myself\b|\bend(?:ing)? my (?:own )?life\b|\bi want to die\b",
-    r"\bcan'?t breathe\b|\bcannot breathe\b",
-    r"想自杀|不想活|活不下去|喘不上气|喘不过气",
-)
-
-# Personal cues: the question is about someone's situation now, not general knowledge. A person
-# (I, my, he/she, my dad, 我, 我妈, 家人, 他), a time (right now, today, 现在, 刚才), a thermometer
-# reading (39度) or a plea for what to do (what should I do, 怎么办). Before searching for them the
-# phrases in NOT_PERSONAL are removed: "tell me", "my doctor", "我想知道", "我国" mention a person
-# without describing them.
-PERSONAL_CUES: tuple[str, ...] = (
-    r"(?<!stage )(?<!grade )(?<!phase )(?<!type )\bi\b(?!\.e\.)",
-    r"\b(?:i'm|i've|i'd|me|my|myself|we're|we've|our|he|she|him|her|his)\b",
-    r"\bright now\b|\bcurrently\b|\bat the moment\b|\btoday\b|\btonight\b"
-    r"|\bthis (?:morning|evening)\b|\bsince (?:yesterday|last night|this morning)\b"
-    r"|\bfor (?:the (?:last|past) )?\d+ (?:hours|days)\b",
-    r"\b(?:3[89]|4[0-2])(?:\.\d)?\s*(?:°|degrees)|\b10[0-5](?:\.\d)?\s*(?:°|degrees)\s*f",
-    r"我(?!国|院|科|们医院)|咱|俺|家人|家里人|家属|妈妈|我妈|母亲|爸爸|父亲|老公|丈夫|老婆|妻子|爱人"
-    r"|孩子|儿子|女儿|奶奶|爷爷|外婆|外公|姥姥|姥爷|(?<!其)他(?!们)|她(?!们)",
-    r"现在|目前|刚才|刚刚|今天|昨天|昨晚|今晚|今早|这几天|一直|怎么办|要不要去(?:医院|急诊)",
-    r"(?:3[89]|4[0-2])(?:\.\d)?\s*(?:度|°)",
-)
-NOT_PERSONAL: tuple[str, ...] = (
-    r"\b(?:tell|show|give|explain to|help) me (?:about|what|why|how|if|whether|more)\b",
-    r"\bi (?:want|would like|'d like) to (?:know|understand|learn)\b|\bi (?:was )?wonder(?:ing)?\b",
-    r"\bi (?:read|heard|saw)\b|\bmy (?:doctor|oncologist|nurse|surgeon|care team|team|gp)\b",
-    r"我想(?:知道|了解|问问?|请教)|请问|请告诉我|告诉我|给我(?:解释|讲讲|介绍)|我国|我院|我科"
-    r"|(?:我的)?(?:医生|大夫)(?:说|告诉)",
-)
 
 # Dosing: asking for a prescription is personal by wording; "how much / what dose" needs a
 # personal cue and a medication word ("What is the usual dose of cisplatin?" is general).
@@ -138,6 +73,7 @@ STOP_MODAL = r"能不能|可不可以|可以不|能否|行不行|行吗|可以�
 class Assessment:
     risks: frozenset[Risk] = frozenset()  # empty when the question raises no concern
     matched: tuple[str, ...] = ()  # the phrases that raised them
+    classes: tuple[str, ...] = ()  # red-flag classes of qa/triage.toml, in the file's order
 
     @property
     def is_urgent(self) -> bool:
@@ -151,19 +87,20 @@ class Assessment:
 
 
 def assess(question: str) -> Assessment:
-    """Which risks the question raises, in English or Chinese."""
+    """Which risks the question raises, in English or Chinese (Simplified or Traditional)."""
     p = _patterns()
-    text = unicodedata.normalize("NFKC", question).replace("’", "'").replace("‘", "'")
-    personal = bool(p.personal.search(p.not_personal.sub(" ", text)))
+    text = normalise(question)
+    cues = triage_file.load().cues
+    personal = bool(cues.report.search(cues.not_report.sub(" ", text)))
     risks: set[Risk] = set()
-    matched: list[str] = []
 
     def hits(pattern: re.Pattern[str]) -> list[str]:
         return [m.group() for m in pattern.finditer(text)]
 
-    if (urgent := hits(p.self_evident) + (hits(p.red_flag) if personal else [])):
+    flags = red_flags(text)
+    matched = [phrase for phrases in flags.values() for phrase in phrases]
+    if flags:
         risks.add(Risk.RED_FLAG)
-        matched += urgent
     dosing = hits(p.dosing_direct)
     if personal and p.medication.search(text):
         dosing += hits(p.dosing_ask)
@@ -176,15 +113,98 @@ def assess(question: str) -> Assessment:
     if stop:
         risks.add(Risk.STOP_DRUG)
         matched += stop
-    return Assessment(frozenset(risks), tuple(dict.fromkeys(matched)))
+    return Assessment(frozenset(risks), tuple(dict.fromkeys(matched)), tuple(flags))
+
+
+def normalise(question: str) -> str:
+    """What the rules read: NFKC, lower case, no apostrophes, Traditional as Simplified, no
+    Chinese degree words."""
+    text = unicodedata.normalize("NFKC", question).lower()
+    text = to_simplified(re.sub("[\'\u2018\u2019`]", "", text))
+    return triage_file.load().cues.degree_zh.sub("", text)
+
+
+def red_flags(text: str) -> dict[str, list[str]]:
+    """The triage classes a normalised question reports, each with the phrases that did it."""
+    rules = triage_file.load()
+    cues = rules.cues
+    plain = cues.not_report.sub(" ", text)
+    # A present-tense cue ("right now", a temperature reading) outweighs "if" wording.
+    factual = plain if cues.now.search(plain) else cues.hypothetical.sub(" ", plain)
+    found: dict[str, list[str]] = {}
+    for rule in rules.classes:
+        source = plain if rule.even_if_asked_as_if else factual
+        if rule.needs is not None and not rule.needs.search(source):
+            continue
+        phrases = _phrases(rule.self_evident, source) + _counted(rule.counts, source)
+        if rule.reported is not None and cues.report.search(source):
+            phrases += _phrases(rule.reported, source)
+        if phrases:
+            found[rule.name] = list(dict.fromkeys(phrases))
+    return found
+
+
+def urgent_message(risk: Assessment, lang: Lang) -> str:
+    """The message for the red-flag classes found: a crisis line first when there is one, then
+    why each symptom matters and what to do now (emergency care or poison control)."""
+    rules = {c.name: c for c in triage_file.load().classes}
+    actions = list(dict.fromkeys(rules[c].action for c in risk.classes))
+    parts = [prompts.TRIAGE_ACTION["crisis"](lang)] if "crisis" in actions else []
+    reasons = [prompts.TRIAGE_REASON[c](lang) for c in risk.classes if rules[c].action != "crisis"]
+    if reasons:
+        steps = [prompts.TRIAGE_ACTION[a](lang) for a in ("poison", "emergency") if a in actions]
+        parts.append("⚠️ " + _gap(lang).join(reasons + steps))
+    return "\n\n".join(parts) or prompts.URGENT(lang)
+
+
+def _gap(lang: Lang) -> str:
+    return "" if lang == "zh" else " "
+
+
+def _phrases(pattern: re.Pattern[str] | None, text: str) -> list[str]:
+    if pattern is None:
+        return []
+    return [m.group() for m in pattern.finditer(text) if not _negated(text, m.start())]
+
+
+def _negated(text: str, start: int) -> bool:
+    return bool(triage_file.load().cues.negation_before.search(text[max(0, start - 25):start]))
+
+
+def _counted(counts: tuple[triage_file.Count, ...], text: str) -> list[str]:
+    out = []
+    for count in counts:
+        for m in count.pattern.finditer(text):
+            value = _number(m.group("n"))
+            if value is not None and value >= count.at_least and not _negated(text, m.start()):
+                out.append(m.group())
+    return out
+
+
+_EN_NUMBERS = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six",
+                                           "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+_EN_NUMBERS["a dozen"] = 12
+_ZH_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def _number(word: str) -> float | None:
+    """3, 38.5, "seven", 七, 十二, 十几 (10), 七八 (7: the lower of a range)."""
+    if word in _EN_NUMBERS:
+        return float(_EN_NUMBERS[word])
+    try:
+        return float(word)
+    except ValueError:
+        pass
+    if word.startswith("十"):
+        return 10.0 + _ZH_DIGITS.get(word[1:2], 0)
+    if len(word) >= 2 and word[1] == "十":
+        return 10.0 * _ZH_DIGITS.get(word[0], 0) + _ZH_DIGITS.get(word[2:3], 0)
+    first = _ZH_DIGITS.get(word[:1])
+    return None if first is None else float(first)
 
 
 @dataclass(frozen=True)
 class _Patterns:
-    red_flag: re.Pattern[str]
-    self_evident: re.Pattern[str]
-    personal: re.Pattern[str]
-    not_personal: re.Pattern[str]
     dosing_direct: re.Pattern[str]
     dosing_ask: re.Pattern[str]
     medication: re.Pattern[str]
@@ -199,10 +219,6 @@ def _patterns() -> _Patterns:
         return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
 
     return _Patterns(
-        red_flag=union(*RED_FLAGS),
-        self_evident=union(*SELF_EVIDENT),
-        personal=union(*PERSONAL_CUES),
-        not_personal=union(*NOT_PERSONAL),
         dosing_direct=union(*DOSING_DIRECT),
         dosing_ask=union(DOSING_ASK),
         medication=union(MEDICATION),

@@ -73,12 +73,15 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up rewriting
     backend: str = ""  # which generator produced the text
     preface: str = ""  # urgent or medication advice that opens the text, if any
+    language_tag: str = ""  # BCP 47: "en", "zh-Hans", "zh-Hant" (the script), or the other
+    # language a refused question was written in ("ja", "ko", "es", ...); "" means `language`
 
     def to_json(self) -> dict[str, Any]:
         """The stable `oncoqa ask --json` shape (documented in the README)."""
         return {
             "answer": self.text,
             "language": self.language,
+            "language_tag": self.language_tag or self.language,
             "refused": self.refused,
             "refusal_reason": self.refusal_reason,
             "kind": self.kind,

@@ -18,6 +18,7 @@ from qa.retriever import HybridRetriever
 from qa.select import Candidate, Weights
 from qa.types import Answer, Turn
 from tests.fakes import ScriptedChat
+from tests.test_triage import FEVER_EN
 
 NEOADJUVANT = "000_61149c4b2133eace.txt"
 NPC = "002_d0e0c941352d6edd.txt"
@@ -183,10 +184,10 @@ def test_urgent_advice_streams_before_retrieval(retriever, hash_settings) -> Non
     object.__setattr__(answerer.retriever, "search", spy)
     events = answerer.stream("I have a fever of 39 degrees after my chemo yesterday, what now?")
     first = next(events)
-    assert first == prompts.URGENT("en") + "\n\n" and calls == []
+    assert first == FEVER_EN + "\n\n" and calls == []
     final = list(events)[-1]
     assert isinstance(final, Answer) and final.kind == "safety"
-    assert final.text.startswith(prompts.URGENT("en")) and final.preface
+    assert final.text.startswith(FEVER_EN) and final.preface == FEVER_EN
 
 
 def test_stream_yields_each_sentence_then_the_final_answer(retriever, hash_settings) -> None:

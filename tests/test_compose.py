@@ -15,6 +15,7 @@ from qa.compose import ComposeAnswerer as Answerer
 from qa.retriever import HybridRetriever
 from qa.types import Answer, Turn
 from tests.fakes import ScriptedChat
+from tests.test_triage import FEVER_EN, FEVER_ZH
 
 NEOADJUVANT = "000_61149c4b2133eace.txt"
 NPC = "002_d0e0c941352d6edd.txt"
@@ -141,16 +142,21 @@ def test_follow_up_without_llm_prepends_the_previous_question(retriever, hash_se
     assert answer.retrieved[0].source == NPC
 
 
+FEVER_AND_BREATHLESS_ZH = FEVER_ZH.replace(
+    "感染。", "感染。抗癌治疗期间新出现或加重的呼吸困难需要立即检查。")
+
+
 @pytest.mark.parametrize(
-    ("question", "lang"),
-    [("I have a fever of 39 degrees after my chemo yesterday, what should I do?", "en"),
-     ("我爸化疗后发烧到39度，还喘不上气，怎么办？", "zh")],
+    ("question", "message"),
+    [("I have a fever of 39 degrees after my chemo yesterday, what should I do?", FEVER_EN),
+     ("我爸化疗后发烧到39度，还喘不上气，怎么办？", FEVER_AND_BREATHLESS_ZH)],
 )
-def test_red_flags_get_the_urgent_message_first(retriever, hash_settings, question, lang) -> None:
+def test_red_flags_get_the_urgent_message_first(retriever, hash_settings, question,
+                                                message) -> None:
     chain, _ = answerer(retriever, hash_settings)
     answer = chain.answer(question)
     assert answer.kind == "safety"
-    assert answer.text.startswith(prompts.URGENT(lang))
+    assert answer.text.startswith(message)
 
 
 @pytest.mark.parametrize(

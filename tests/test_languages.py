@@ -1,0 +1,171 @@
+"""Languages: Traditional Chinese answered through Simplified, other languages told plainly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.settings import AnswerSettings, EmbeddingSettings, RetrievalSettings, Settings
+from core.text import (
+    is_traditional,
+    language_of,
+    language_tag,
+    to_simplified,
+    to_traditional,
+)
+from ingest.embeddings import HashEmbeddings
+from ingest.pipeline import ingest
+from oncoqa.wiring import make_answerer, open_index
+from qa import glossary, prompts
+from qa.bm25 import tokenize
+from qa.languages import LanguageFront
+from qa.retriever import HybridRetriever
+from tests.conftest import CORPUS
+from tests.test_triage import FEVER_ZH
+
+TRADITIONAL_Q = "化療結束後多久可以做手術?"
+SIMPLIFIED_Q = "化疗结束后多久可以做手术?"
+NEOADJUVANT = "000_61149c4b2133eace.txt"
+OTHER_LANGUAGE = (
+    "I can only answer questions in English or Chinese. Please ask again in English or "
+    "Chinese.\n我只能回答英文或中文的问题，请用英文或中文重新提问。\n"
+    "If you feel very unwell, call your oncology team or your local emergency number now. "
+    "如果您感觉很不舒服，请立即联系您的肿瘤治疗团队或拨打当地急救电话。"
+)
+
+
+@pytest.mark.parametrize(("text", "tag"), [
+    ("化療結束後多久可以做手術?", "zh-Hant"),
+    ("化疗结束后多久可以做手术?", "zh-Hans"),
+    ("放療會掉頭髮嗎", "zh-Hant"),
+    ("PD-1抑制剂有什么副作用", "zh-Hans"),
+    ("化学療法の副作用は何ですか", "ja"),  # kanji, but kana make it Japanese
+    ("抗がん剤の副作用", "ja"),
+    ("항암치료 부작용은 무엇인가요?", "ko"),
+    ("¿Cuáles son los efectos secundarios de la quimioterapia?", "es"),
+    ("Quels sont les effets secondaires de la chimiothérapie ?", "fr"),
+    ("Was sind die Nebenwirkungen der Chemotherapie?", "de"),
+    ("Какие побочные эффекты у химиотерапии?", "und"),
+    ("Does chemo cause hair loss?", "en"),
+    ("What is 新辅助化疗 and when is it given?", "en"),
+    ("What is de-escalation of therapy in HER2 breast cancer?", "en"),
+])
+def test_language_tag(text: str, tag: str) -> None:
+    assert language_tag(text) == tag
+
+
+def test_language_of_stays_en_or_zh() -> None:
+    assert language_of(TRADITIONAL_Q) == "zh"
+    assert language_of("化学療法の副作用は何ですか") == "en"  # not Chinese
+    assert is_traditional(TRADITIONAL_Q) and not is_traditional(SIMPLIFIED_Q)
+    assert to_simplified(TRADITIONAL_Q) == SIMPLIFIED_Q
+    # Taiwan and Hong Kong character forms
+    assert to_traditional("不要等待这里的回答，为什么") == "不要等待這裡的回答，為什麼"
+
+
+def test_traditional_and_simplified_are_one_keyword() -> None:
+    assert tokenize(TRADITIONAL_Q) == tokenize(SIMPLIFIED_Q)
+
+
+def test_glossary_knows_both_scripts() -> None:
+    assert glossary.entries("化療") == glossary.entries("化疗") == glossary.entries("chemo")
+    # Regional wording listed once in the Traditional column, found in either script.
+    targeted = glossary.entries("targeted therapy")
+    assert glossary.entries("標靶治療") == glossary.entries("标靶治疗") == targeted
+
+
+@pytest.fixture
+def hash_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={
+        "retrieval": RetrievalSettings(min_score=0.2, min_score_zh=0.2, k=6),
+        "answer": AnswerSettings(min_sentence_score=0.0),
+    })
+
+
+def _retriever(settings: Settings, embeddings) -> HybridRetriever:
+    ingest(settings, embeddings)
+    store, registry = open_index(settings, embeddings)
+    return HybridRetriever(store=store, registry=registry, config=settings.retrieval,
+                           k=settings.retrieval.k)
+
+
+def test_traditional_question_finds_what_simplified_finds(hash_settings: Settings) -> None:
+    answerer = make_answerer(_retriever(hash_settings, HashEmbeddings()), None, hash_settings)
+    traditional = answerer.answer(TRADITIONAL_Q)
+    simplified = answerer.answer(SIMPLIFIED_Q)
+    assert [p.id for p in traditional.retrieved] == [p.id for p in simplified.retrieved]
+    assert traditional.refused == simplified.refused and traditional.kind == simplified.kind
+    assert traditional.language == "zh" and traditional.language_tag == "zh-Hant"
+    assert simplified.language_tag == "zh-Hans"
+    assert traditional.to_json()["language"] == "zh"
+    assert traditional.to_json()["language_tag"] == "zh-Hant"
+    # Shown in the reader's script; the cited document text stays as written.
+    assert to_simplified(traditional.text) == to_simplified(simplified.text)
+    assert traditional.notice == to_traditional(simplified.notice) != simplified.notice
+    assert "資料" in traditional.text and "资料" not in traditional.text
+    assert traditional.retrieved[0].text == simplified.retrieved[0].text
+
+
+def test_traditional_stream_is_converted_as_it_goes(hash_settings: Settings) -> None:
+    answerer = make_answerer(_retriever(hash_settings, HashEmbeddings()), None, hash_settings)
+    events = list(answerer.stream("我發燒到39度，化療結束後多久可以做手術?"))
+    first = events[0]
+    assert first == to_traditional(FEVER_ZH) + "\n\n"  # the urgent message, in Traditional
+    assert first.startswith("⚠️ 抗癌治療期間體溫達到 37.5 °C 或以上、寒戰")
+
+
+def test_traditional_document_is_found_and_shown_as_written(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    text = ("口腔黏膜炎的護理\n"
+            "化療期間如果口腔潰瘍，應使用軟毛牙刷，並以生理鹽水漱口，每日四到六次。\n")
+    (corpus / "mucositis_tw.txt").write_text(text, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus,
+                        embedding=EmbeddingSettings(backend="hash"),
+                        retrieval=RetrievalSettings(min_score=0.2, min_score_zh=0.2, k=6))
+    retriever = _retriever(settings, HashEmbeddings())
+    hits = retriever.view().bm25.search(tokenize("化疗期间口腔溃疡用什么漱口"), 3)
+    assert hits and retriever.view().chunks[hits[0][0]].meta.source == "mucositis_tw.txt"
+    top = retriever.search("化疗期间口腔溃疡用什么漱口")[0]
+    assert top.source == "mucositis_tw.txt" and "生理鹽水漱口" in top.text
+
+
+@pytest.mark.parametrize(("question", "tag"), [
+    ("化学療法の副作用は何ですか", "ja"),
+    ("항암치료 부작용은 무엇인가요?", "ko"),
+    ("¿Cuáles son los efectos secundarios de la quimioterapia?", "es"),
+    ("Quels sont les effets secondaires de la chimiothérapie ?", "fr"),
+])
+def test_other_languages_are_told_which_languages_to_use(hash_settings: Settings, question: str,
+                                                         tag: str) -> None:
+    answerer = make_answerer(_retriever(hash_settings, HashEmbeddings()), None, hash_settings)
+    events = list(answerer.stream(question))
+    assert len(events) == 1
+    answer = events[0]
+    assert answer.text == OTHER_LANGUAGE == prompts.OTHER_LANGUAGE
+    assert answer.refused and answer.kind == "refusal" and answer.language_tag == tag
+    assert answer.refusal_reason == (
+        f"the question is not in English or Chinese (detected: {tag}); OncoQA answers in "
+        "English and Chinese only")
+    assert answer.to_json()["language"] == "en" and not answer.retrieved
+
+
+def test_the_front_is_transparent(hash_settings: Settings) -> None:
+    answerer = make_answerer(_retriever(hash_settings, HashEmbeddings()), None, hash_settings)
+    assert isinstance(answerer, LanguageFront)
+    assert answerer.retriever is answerer.inner.retriever
+
+
+@pytest.mark.real_embedding
+@pytest.mark.slow
+def test_real_traditional_question_retrieves_the_simplified_top_document(
+        tmp_path: Path, corpus: Path, e5_embeddings) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    retriever = _retriever(settings, e5_embeddings)
+    traditional = retriever.search(TRADITIONAL_Q)
+    simplified = retriever.search(SIMPLIFIED_Q)
+    assert [p.id for p in traditional] == [p.id for p in simplified]
+    assert traditional[0].dense == simplified[0].dense > 0
+    assert NEOADJUVANT in {p.source for p in traditional}
