@@ -100,6 +100,10 @@ class AnswerSettings(BaseModel):
         0.80, description="Evidence gate on the best selected sentence's score (e5 cosine "
         "plus keyword and penalty terms, see qa/select.py); below it the bot refuses."
     )
+    min_sentence_score_urgent: float = Field(
+        0.86, description="After an urgent-care message, one source sentence is shown only "
+        "when the best sentence scores at least this; otherwise the urgent message stands alone."
+    )
 
 
 class UISettings(BaseModel):

@@ -62,16 +62,24 @@ class Answerer:
         retrieval_ms = elapsed()
         base = Answer(text="", language=lang, retrieved=ctx.passages, preface=preface,
                       notice=prompts.DISCLAIMER(lang), standalone_question=ctx.question)
+        if risk.is_urgent and not self._answerable(ctx, urgent=True):
+            # Nothing but the urgent message: unrelated quotes under it only distract.
+            yield replace(base, text=preface, kind="safety", refused=True, backend="safety",
+                          refusal_reason=prompts.URGENT_ONLY_REASON(lang),
+                          timings=Timings(retrieval_ms, elapsed(), elapsed()))
+            return
         if not self._answerable(ctx):
             yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))
             return
         shown: list[Phrased] = []
         first = 0.0
-        for candidate in ctx.selection.chosen:
+        # After an urgent message, only the one sentence that answers, in the reader's language.
+        chosen = ctx.selection.chosen[:1] if risk.is_urgent else ctx.selection.chosen
+        for candidate in chosen:
             phrased = self.phraser.phrase(candidate, lang, retry=not shown)
             if any(p.text == phrased.text for p in shown):
                 continue  # never show one sentence twice
-            if phrased.mode == "quoted" and shown:
+            if phrased.mode == "quoted" and (shown or risk.is_urgent):
                 continue  # a supporting sentence is not worth a passage in another language
             shown.append(phrased)
             first = first or elapsed()
@@ -100,10 +108,12 @@ class Answerer:
         selection = self.selector.select([standalone], terms, passages, lang)
         return _Context(standalone, lang, risk, passages, evidence, selection)
 
-    def _answerable(self, ctx: _Context) -> bool:
+    def _answerable(self, ctx: _Context, *, urgent: bool = False) -> bool:
         """The evidence gate: the best passage is close enough and selection found a sentence
-        that answers. Nothing the model says is a reason to refuse."""
-        floor = self.settings.answer.min_sentence_score
+        that answers (a higher bar under an urgent message). Nothing the model says is a reason
+        to refuse."""
+        config = self.settings.answer
+        floor = config.min_sentence_score_urgent if urgent else config.min_sentence_score
         return ctx.evidence.covered and bool(ctx.selection.chosen) and (
             ctx.selection.best >= floor)
 

@@ -196,6 +196,13 @@ TERM_HINTS = Bilingual(
 TERM_PAIR = Bilingual(en="{source} = {target}", zh="{source} = {target}")
 TERM_PAIR_SEPARATOR = Bilingual(en="; ", zh="；")
 
+# refusal_reason when an urgent message is shown alone.
+URGENT_ONLY_REASON = Bilingual(
+    en="urgent symptoms: the urgent-care message is shown alone, because no source sentence "
+    "answers the question closely enough",
+    zh="紧急症状：只显示就医提示，因为资料中没有足够贴切回答这个问题的句子",
+)
+
 # Shown before a source sentence that could not be put into the reader's language.
 QUOTED_SOURCE = Bilingual(en="(quoted from the Chinese source) ", zh="（引自英文资料原文）")
 

@@ -30,7 +30,8 @@ _EN_NEGATION = re.compile(
 )
 _ZH_NOT_NEGATING = ("不断", "不同", "不少", "不久", "不仅", "不但", "不论", "不管", "不过",
                     "不良", "不适", "不一定", "非常", "未来", "无论", "别人", "别的", "特别",
-                    "分别", "区别", "差别", "类别", "级别", "个别", "识别", "鉴别", "告别")
+                    "分别", "区别", "差别", "类别", "级别", "个别", "识别", "鉴别", "告别",
+                    "必不可少", "不可或缺")
 _ZH_NEGATION = re.compile(r"[不没无未勿别非]|失去|缺乏|缺少|失败")
 # Limits on a quantity: "at least 6 weeks" is not "within 6 weeks" (6周内). A cue counts only
 # next to a number ("over time" or "outweigh" are not limits).
@@ -39,7 +40,8 @@ _NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelv
 _ZH_UNIT = r"(?:个)?(?:周|星期|天|日|月|年|小时|次|个|倍|厘米|公分|毫米|岁|%|％)"
 _AT_LEAST = re.compile(
     rf"\b(?:at least|no (?:less|fewer) than|more than|longer than|over|greater than)\s+"
-    rf"(?:about\s+)?{_NUM}|≥\s*\d|(?:至少|超过|不少于|多于|起码|大于)\s*(?:约)?{_NUM}|"
+    rf"(?:about\s+)?{_NUM}|≥\s*\d|"
+    rf"(?:至少|超过|不少于|多于|起码|大于)\s*(?:需要|要|需|有|约)?{_NUM}|"
     rf"{_NUM}\s*{_ZH_UNIT}?以上", re.IGNORECASE)
 _AT_MOST = re.compile(
     rf"\b(?:within|at most|up to|no (?:more|longer) than|(?:less|fewer|shorter) than)\s+"
@@ -57,8 +59,8 @@ _UNIT_FORMS = {
     "cycle": ("cycles", "cycle", "courses", "course", "周期", "疗程", "轮"),
     "percent": ("percent", "per cent", "%", "％"),
     "mg": ("mg", "milligrams", "毫克"),
-    "cm": ("cm", "centimetres", "centimeters", "厘米", "公分"),
-    "mm": ("mm", "millimetres", "millimeters", "毫米"),
+    "cm": ("cm", "centimetres", "centimeters", "centimetre", "centimeter", "厘米", "公分"),
+    "mm": ("mm", "millimetres", "millimeters", "millimetre", "millimeter", "毫米"),
     "times": ("times", "倍"),
 }
 _UNIT_OF = {form: name for name, forms in _UNIT_FORMS.items() for form in forms}
