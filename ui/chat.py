@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.errors import BadQuestionError, OncoQAError
+from core.errors import BadQuestionError, NoIndexError, OncoQAError, StoreUnavailableError
 from core.settings import Settings
 from core.text import language_of
 from qa.types import Answer, Turn
@@ -89,6 +89,9 @@ class Engine:
             yield from self.answerer().stream(question, list(history))
         except BadQuestionError as exc:
             yield error_answer(exc.message, question)
+        except StoreUnavailableError as exc:  # the next question reconnects (or rebuilds)
+            log.warning("turn failed: %s", exc.friendly())
+            yield error_answer(t(language_of(question or ""), "store_down"), question)
         except OncoQAError as exc:
             log.warning("turn failed: %s", exc.friendly())
             yield error_answer(exc.friendly(), question)
@@ -129,7 +132,9 @@ def rate(settings: Settings, exchange: Exchange | None, rating: object, comment:
          ui_lang: str) -> str:
     """Appends the feedback line for an exchange; returns the message to show the user."""
     value = feedback.rating_of(rating)
-    if exchange is None or value is None:
+    if value is None:
+        return t(ui_lang, "feedback_bad_rating", value=str(rating)[:20])
+    if exchange is None:
         return t(ui_lang, "feedback_missing")
     record = feedback.make_record(exchange.question, exchange.answer, value, comment)
     feedback.append(settings.feedback_file, record)
@@ -144,9 +149,12 @@ def status_line(engine: Engine, ui_lang: str) -> str:
         return ""
     try:
         status = engine.index_status()
-    except OncoQAError as exc:
+    except NoIndexError as exc:
         log.info("no usable index: %s", exc.friendly())
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
+    except OncoQAError as exc:
+        log.warning("index unusable: %s", exc.friendly())
+        return f"**\u26a0 {t(ui_lang, 'index_problem', problem=exc.friendly())}**"
     if not status["documents"]:
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
     backend = t(ui_lang, f"backend_{engine.settings.llm.backend}")
