@@ -159,7 +159,7 @@ def ask(settings: Settings, question: str, *, as_json: bool) -> None:
 
 
 def chat(settings: Settings) -> None:
-    from core.errors import BadQuestionError
+    from core.errors import BadQuestionError, OncoQAError
     from oncoqa.wiring import build_answerer
     from qa.types import Answer, Turn
 
@@ -183,6 +183,9 @@ def chat(settings: Settings) -> None:
             assert final is not None
         except BadQuestionError as exc:
             click.echo(exc.message)
+            continue
+        except OncoQAError as exc:  # a store or model outage: say so, keep the conversation
+            click.echo(exc.friendly(), err=True)
             continue
         click.echo("\n\n" + render_answer(final) + "\n")
         history.append(Turn(question, final.text))

@@ -21,10 +21,12 @@ from oncoqa.wiring import build_answerer, index_status
 from qa.types import Answer
 from tests.conftest import ROOT, cli_env, free_port, wait_for_port
 from ui import chat
-from ui.i18n import t
 
 EN = "What is neoadjuvant chemotherapy?"
 ZH = "化疗结束后多久可以做手术？"
+URGENT = "I have a fever of 39 after chemotherapy, what should I do?"
+DOWN = ("The document library cannot be reached right now (its server is not answering). "
+        "Please ask again in a minute: it reconnects by itself.")
 READ_ONLY = ("Error: the index folder {folder} is read-only. Chroma writes to its folder even "
              "to answer questions: make it writable, or copy the data folder somewhere writable "
              "and set ONCOQA_DATA_DIR to it\n")
@@ -54,11 +56,18 @@ def test_a_killed_chroma_server_gives_one_line_then_recovers(settings: Settings,
         engine = chat.Engine(remote, build=functools.partial(build_answerer, remote))
         first = _ask(engine, EN)
         assert first.kind != "error" and first.retrieved
+        # killed mid-question: the urgent advice is out before retrieval, and stays
+        events = engine.stream(URGENT, [])
+        advice = next(events)
+        assert isinstance(advice, str) and "fever" in advice.lower()
         server.kill()
         server.wait(timeout=20)
+        final = list(events)[-1]
+        assert isinstance(final, Answer)
+        assert (final.kind, final.text) == ("error", f"{advice.strip()}\n\n{DOWN}")
         # the built answerer is mid-conversation when its store disappears
         down = _ask(engine, EN)
-        assert (down.kind, down.text) == ("error", t("en", "store_down"))
+        assert (down.kind, down.text) == ("error", DOWN)
         assert _ask(engine, ZH).text == ("暂时无法连接资料库（资料库服务器没有响应）。"
                                          "请过一分钟再问一次，连接恢复后会自动继续。")
         result = CliRunner().invoke(main, ["ask", EN], env=cli_env(remote))
@@ -99,6 +108,11 @@ def test_a_read_only_data_folder_is_named_by_status_ask_and_ingest(
     for command in (["status"], ["ask", EN], ["ingest"]):
         result = CliRunner().invoke(main, command, env=cli_env(read_only))
         assert (result.exit_code, result.output) == (2, expected), command
+    # the app's feedback cannot be saved there either, and says so
+    exchange = chat.Exchange(EN, Answer(text="An answer.", language="en"))
+    assert chat.rate(read_only, exchange, "up", "", "en") == (
+        f"Sorry, your feedback could not be saved (Read-only file system: "
+        f"{mounted / 'feedback.jsonl'}).")
 
 
 def _oncoqa(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -49,9 +49,11 @@ class Session:
         return [dict(m) for m in self.messages]
 
 
-def error_answer(message: str, question: str) -> Answer:
-    return Answer(text=message, language=language_of(question or ""), kind="error",
-                  backend="ui")
+def error_answer(message: str, question: str, *, shown: str = "") -> Answer:
+    """An answer that says why there is none, below what was already shown of it."""
+    return Answer(text=f"{shown}\n\n{message}" if shown else message,
+                  language=language_of(question or ""), kind="error", backend="ui",
+                  preface=shown)
 
 
 class Engine:
@@ -85,16 +87,19 @@ class Engine:
             log.warning("answerer not ready: %s", exc.friendly())
 
     def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
+        shown: list[str] = []  # urgent advice streams before retrieval: a failure keeps it
         try:
-            yield from self.answerer().stream(question, list(history))
+            for event in self.answerer().stream(question, list(history)):
+                if isinstance(event, str):
+                    shown.append(event)
+                yield event
         except BadQuestionError as exc:
             yield error_answer(exc.message, question)
-        except StoreUnavailableError as exc:  # the next question reconnects (or rebuilds)
+        except OncoQAError as exc:  # after a store outage the next question reconnects
             log.warning("turn failed: %s", exc.friendly())
-            yield error_answer(t(language_of(question or ""), "store_down"), question)
-        except OncoQAError as exc:
-            log.warning("turn failed: %s", exc.friendly())
-            yield error_answer(exc.friendly(), question)
+            message = (t(language_of(question or ""), "store_down")
+                       if isinstance(exc, StoreUnavailableError) else exc.friendly())
+            yield error_answer(message, question, shown="".join(shown).strip())
 
 
 def respond(engine: Engine, message: str, session: Session,
@@ -137,7 +142,12 @@ def rate(settings: Settings, exchange: Exchange | None, rating: object, comment:
     if exchange is None:
         return t(ui_lang, "feedback_missing")
     record = feedback.make_record(exchange.question, exchange.answer, value, comment)
-    feedback.append(settings.feedback_file, record)
+    try:
+        feedback.append(settings.feedback_file, record)
+    except OSError as exc:  # a read-only or full data folder
+        log.warning("feedback not saved to %s: %s", settings.feedback_file, exc)
+        return t(ui_lang, "feedback_not_saved", path=settings.feedback_file,
+                 reason=exc.strerror or type(exc).__name__)
     log.info("feedback %s on %r", value, exchange.question[:60])
     return t(ui_lang, "feedback_thanks")
 

@@ -47,6 +47,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Unknown rating \"{value}\": rate with \"up\" or \"down\".",
         "无法识别的评价“{value}”：请用 \"up\"（有用）或 \"down\"（没用）。",
     ),
+    "feedback_not_saved": (
+        "Sorry, your feedback could not be saved ({reason}: {path}).",
+        "抱歉，您的反馈没能保存（{reason}：{path}）。",
+    ),
     "store_down": (
         "The document library cannot be reached right now (its server is not answering). "
         "Please ask again in a minute: it reconnects by itself.",
