@@ -50,7 +50,7 @@ def open_client(settings: Settings, *, create: bool = True) -> Any:
                 host=settings.store.host, port=settings.store.port, settings=chroma_settings
             )
         except ValueError as exc:  # chromadb's own words for "nothing answers there"
-            raise _server_down(settings, "no answer") from exc
+            raise _server_down(settings) from exc
         return _Guarded(client, settings)
     if not create and not settings.chroma_dir.exists():
         raise NoIndexError(
@@ -81,10 +81,10 @@ def store_failure(exc: BaseException, settings: Settings) -> OncoQAError | None:
     return None
 
 
-def _server_down(settings: Settings, detail: str) -> StoreUnavailableError:
+def _server_down(settings: Settings, detail: str = "") -> StoreUnavailableError:
     return StoreUnavailableError(
-        f"the Chroma server at {settings.store.host}:{settings.store.port} is not answering "
-        f"({detail})",
+        f"the Chroma server at {settings.store.host}:{settings.store.port} is not answering"
+        + (f" ({detail})" if detail else ""),
         hint="start it again (`chroma run`): OncoQA reconnects by itself; or unset "
         "ONCOQA_STORE__HOST to use the local index",
     )

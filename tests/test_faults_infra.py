@@ -72,7 +72,7 @@ def test_a_killed_chroma_server_gives_one_line_then_recovers(settings: Settings,
                                          "请过一分钟再问一次，连接恢复后会自动继续。")
         result = CliRunner().invoke(main, ["ask", EN], env=cli_env(remote))
         assert (result.exit_code, result.output) == (2, (
-            f"Error: the Chroma server at 127.0.0.1:{port} is not answering (no answer). "
+            f"Error: the Chroma server at 127.0.0.1:{port} is not answering. "
             "start it again (`chroma run`): OncoQA reconnects by itself; or unset "
             "ONCOQA_STORE__HOST to use the local index\n"))
         server = _chroma(tmp_path / "server", port)
