@@ -21,7 +21,8 @@ _KINDS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm"
           ".pdf": "pdf"}
 _H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _HEADING_MARK = re.compile(r"^ {0,3}#{1,6}[ \t]+")
-# Version-control folders without a leading dot; dot-folders (.git, .svn, .hg...) are hidden.
+# Version-control and archive-junk folders without a leading dot; dot-folders (.git, .svn, .hg...)
+# are hidden anyway.
 _VCS_FOLDERS = {"CVS", "_darcs", "__MACOSX"}
 OUTSIDE = "symbolic link to a path outside the corpus folder (not read)"
 
