@@ -37,3 +37,15 @@ class BadQuestionError(OncoQAError):
 
 class CorpusError(OncoQAError):
     """The corpus directory or manifest is unusable."""
+
+
+class StoreUnavailableError(OncoQAError):
+    """The Chroma server does not answer (down, restarting, unreachable)."""
+
+
+class IndexReadOnlyError(OncoQAError):
+    """The index folder cannot be written (Chroma needs to, even to answer)."""
+
+
+class DiskFullError(OncoQAError):
+    """The disk holding the index is full."""

@@ -19,21 +19,55 @@ class Unreadable(Exception):
 
 def decode(raw: bytes) -> tuple[str, str]:
     """(text, encoding name) of raw bytes; raises Unreadable with the skip reason."""
+    text, encoding, _ = decode_counted(raw)
+    return text, encoding
+
+
+def decode_counted(raw: bytes) -> tuple[str, str, int]:
+    """(text, encoding name, bytes replaced by U+FFFD): a UTF-8 file with a few bad bytes (a
+    damaged download, one pasted Latin-1 character) is kept; raises Unreadable otherwise."""
     if raw.startswith(codecs.BOM_UTF8):
         # A BOM declares the encoding, so a stray bad byte is replaced rather than fatal.
         text, encoding = raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        if _control_ratio(text) > 0.02:
+            raise Unreadable("binary file (control characters)")
+        return text, encoding, _count_bad_utf8(raw[3:])
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = raw.decode("utf-16", errors="replace"), "utf-16"
     elif b"\x00" in raw:
-        return _bomless_utf16(raw)
+        return (*_bomless_utf16(raw), 0)
     else:
         try:
             text, encoding = raw.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            return _gb18030(raw), "gb18030"
+            return _mostly_utf8_or_gb18030(raw)
     if _control_ratio(text) > 0.02:
         raise Unreadable("binary file (control characters)")
-    return text, encoding
+    return text, encoding, 0
+
+
+def _mostly_utf8_or_gb18030(raw: bytes) -> tuple[str, str, int]:
+    """UTF-8 with a few bad bytes (at most 2, or 0.5% of the file) is UTF-8 with replacement,
+    unless the whole file reads as plausible GB18030 and has no valid multibyte UTF-8 in it (a
+    mostly-ASCII GBK file with one Chinese word also has few bad bytes)."""
+    bad = _count_bad_utf8(raw)
+    if bad > max(2, len(raw) // 200):
+        return _gb18030(raw), "gb18030", 0
+    text = raw.decode("utf-8", errors="replace")
+    if not any(ord(c) > 0x7F and c != "\ufffd" for c in text):
+        try:
+            return _gb18030(raw), "gb18030", 0
+        except Unreadable:
+            pass
+    if _control_ratio(text) > 0.02:
+        raise Unreadable("binary file (control characters)")
+    return text, "utf-8", bad
+
+
+def _count_bad_utf8(raw: bytes) -> int:
+    """How many bytes UTF-8 decoding would replace."""
+    escaped = raw.decode("utf-8", errors="surrogateescape")
+    return sum(1 for c in escaped if "\udc80" <= c <= "\udcff")
 
 
 def _control_ratio(text: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from pathlib import Path
@@ -64,6 +65,12 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
 
     def _load(self) -> Any:
         if self._model is None:
+            folder = Path(self.model_name)
+            problem = damaged_file(folder) if folder.is_dir() else None
+            if problem:
+                raise ModelMissingError(f"the embedding model cannot be loaded: {problem}",
+                                        hint="rebuild it with `oncoqa prepare --force` (or "
+                                        "`make models`)")
             import torch
             from sentence_transformers import SentenceTransformer
 
@@ -113,6 +120,36 @@ def features(text: str) -> list[str]:
         out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
+
+
+def damaged_file(folder: Path) -> str | None:
+    """What is wrong with the first missing, unreadable or cut-short file of a
+    sentence-transformers folder; None when all look whole (checked before torch loads them)."""
+    for name in ("modules.json", "config.json", "tokenizer.json", "model.safetensors"):
+        if not (folder / name).is_file():
+            return f"{folder / name} is missing"
+    for path in sorted(folder.rglob("*.json")):
+        try:
+            json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return f"{path} is damaged (not valid JSON)"
+    weights = folder / "model.safetensors"
+    return None if _whole_safetensors(weights) else f"{weights} is damaged or cut short"
+
+
+def _whole_safetensors(path: Path) -> bool:
+    """The header parses and its tensors end exactly at the end of the file."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        length = int.from_bytes(handle.read(8), "little")
+        if size < 8 or length > size - 8:
+            return False
+        try:
+            header = json.loads(handle.read(length))
+            ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return False
+    return bool(ends) and 8 + length + max(ends) == size
 
 
 def resolve_model(settings: EmbeddingSettings, models_dir: Path) -> str:

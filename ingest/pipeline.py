@@ -14,13 +14,22 @@ from core.settings import Settings
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
-from ingest.load import Skipped, SourceText, discover, fallback_title, load_file
+from ingest.load import Skipped, SourceText, fallback_title, load_file, scan
 from ingest.manifest import load_manifest
 from ingest.schema import chunk_document
 from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock
 
 # (stage, done, total): stage is "read" (documents) or "embed" (chunks).
 Progress = Callable[[str, int, int], None]
+SAME_NAME = "same shown name as another file (name bytes that are not UTF-8 show as \\xNN)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What is about to be embedded, told before the embedding starts."""
+
+    chunks: int
+    seconds: float  # estimate at settings.ingest.chunks_per_second
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class DocReport:
     chunks: int
     status: str  # "added" | "updated" | "unchanged"
     removed: tuple[tuple[str, int], ...]  # boilerplate kind -> lines/blocks removed
+    replaced: int = 0  # invalid bytes decoded as U+FFFD
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    plan: Callable[[Plan], None] | None = None,
 ) -> IngestReport:
     corpus_dir = corpus_dir or settings.corpus_dir
     if not corpus_dir.is_dir():
@@ -82,7 +93,7 @@ def ingest(
                     client.delete_collection(name)
         store = ChunkStore(client, settings.store.collection, embeddings)
         registry = Registry(client, settings.store.collection)
-        run = _Run(settings, store, registry, embeddings, notify)
+        run = _Run(settings, store, registry, embeddings, notify, plan or (lambda p: None))
         run.sync(corpus_dir)
     return IngestReport(
         documents=tuple(run.reports),
@@ -100,9 +111,10 @@ class _Run:
     """One ingest run's state and steps (kept apart from the public function for readability)."""
 
     def __init__(self, settings: Settings, store: ChunkStore, registry: Registry,
-                 embeddings: CountingEmbeddings, notify: Progress) -> None:
+                 embeddings: CountingEmbeddings, notify: Progress,
+                 plan: Callable[[Plan], None]) -> None:
         self.settings, self.store, self.registry = settings, store, registry
-        self.embeddings, self.notify = embeddings, notify
+        self.embeddings, self.notify, self.plan = embeddings, notify, plan
         self.reports: list[DocReport] = []
         self.skipped: list[Skipped] = []
         self.gone: list[str] = []
@@ -114,15 +126,18 @@ class _Run:
         manifest = load_manifest(corpus_dir)
         stored = self.store.ids_by_source()
         records = self.registry.all()
-        paths = discover(corpus_dir)
+        paths, outside = scan(corpus_dir)
+        self.skipped.extend(outside)
         seen: set[str] = set()
         pending = _Pending()
         changed = False
+        max_bytes = int(self.settings.ingest.max_file_mb * 1e6)
         for done, path in enumerate(paths, 1):
-            loaded = load_file(path, corpus_dir)
+            loaded = load_file(path, corpus_dir, max_bytes=max_bytes)
             self.notify("read", done, len(paths))
-            if isinstance(loaded, Skipped):
-                self.skipped.append(loaded)
+            if isinstance(loaded, Skipped) or loaded.source in seen:
+                self.skipped.append(loaded if isinstance(loaded, Skipped)
+                                    else Skipped(loaded.source, SAME_NAME))
                 continue
             seen.add(loaded.source)
             entry = manifest.get(loaded.source)
@@ -145,11 +160,17 @@ class _Run:
             pending.items.append((record, new, stale))
             status = "updated" if old or existing else "added"
             self.reports.append(
-                DocReport(report.source, report.title, report.chunks, status, report.removed)
+                DocReport(report.source, report.title, report.chunks, status, report.removed,
+                          report.replaced)
             )
-            if pending.size >= self.settings.store.batch_size:
-                self._flush(pending)
-        self._flush(pending)
+        self.plan(Plan(self.to_embed, self.to_embed / self.settings.ingest.chunks_per_second))
+        # Documents are committed a batch at a time, so an interrupted run keeps what it wrote.
+        group = _Pending()
+        for item in pending.items:
+            group.items.append(item)
+            if group.size >= self.settings.store.batch_size:
+                self._flush(group)
+        self._flush(group)
         for source in sorted((set(records) | set(stored)) - seen):
             self._remove(source, list(stored.get(source, {})))
             changed = True
@@ -167,7 +188,8 @@ class _Run:
             max_tokens=self.settings.chunk.max_tokens,
             overlap_tokens=self.settings.chunk.overlap_tokens,
         )
-        docs = [chunk_document(loaded.source, title, loaded.sha256, c) for c in chunks]
+        docs = [chunk_document(loaded.source, title, loaded.sha256, c, name=loaded.name)
+                for c in chunks]
         kinds: dict[str, int] = {}
         for removal in cleaned.removed:
             kinds[removal.kind] = kinds.get(removal.kind, 0) + 1
@@ -180,7 +202,7 @@ class _Run:
             ingested_at=time.time(),
         )
         report = DocReport(loaded.source, title, len(chunks), "unchanged",
-                           tuple(sorted(kinds.items())))
+                           tuple(sorted(kinds.items())), loaded.replaced)
         return record, docs, report
 
     def _flush(self, pending: _Pending) -> None:

@@ -24,16 +24,21 @@ REL_START = "rel_start"
 REL_END = "rel_end"
 
 
-def chunk_id(source: str, doc_sha: str, chunk: Chunk) -> str:
-    """Content hash: the same file content always yields the same ids (idempotent upserts)."""
-    key = f"{source}\0{doc_sha}\0{chunk.start}\0{chunk.end}\0{chunk.text}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def chunk_id(name: str, doc_sha: str, chunk: Chunk) -> str:
+    """Content hash: the same file content always yields the same ids (idempotent upserts).
+    name is the file's relative path as the OS gave it: a name whose bytes are not UTF-8 holds
+    lone surrogates, encoded back to those exact bytes (lossless, so two such names never share
+    ids); a UTF-8 name hashes as before."""
+    key = f"{name}\0{doc_sha}\0{chunk.start}\0{chunk.end}\0{chunk.text}"
+    return hashlib.sha256(key.encode("utf-8", errors="surrogateescape")).hexdigest()[:32]
 
 
-def chunk_document(source: str, title: str, doc_sha: str, chunk: Chunk) -> Document:
-    """The one place chunk metadata is written."""
+def chunk_document(source: str, title: str, doc_sha: str, chunk: Chunk, *,
+                   name: str = "") -> Document:
+    """The one place chunk metadata is written; source is the displayable name, name the OS's
+    (defaults to source)."""
     return Document(
-        id=chunk_id(source, doc_sha, chunk),
+        id=chunk_id(name or source, doc_sha, chunk),
         page_content=chunk.text,
         metadata={
             SOURCE: source,

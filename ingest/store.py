@@ -2,42 +2,164 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import functools
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from core.errors import IndexLockedError, NoIndexError
+from core.errors import (
+    DiskFullError,
+    IndexLockedError,
+    IndexReadOnlyError,
+    NoIndexError,
+    OncoQAError,
+    StoreUnavailableError,
+)
 from core.settings import Settings
 from ingest.schema import DOC_SHA, SOURCE
 
 _INDEX_RECORD = "__index__"
 _LOCK_NAME = ".oncoqa-writer.lock"
+_LOW_SPACE = 16 << 20  # below this much free space, a failed Chroma write means a full disk
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def open_client(settings: Settings, *, create: bool = True) -> Any:
-    """PersistentClient in the data dir, or HttpClient when a server host is configured."""
+    """PersistentClient in the data dir, or HttpClient when a server host is configured. The
+    client is guarded: a dead server, a read-only folder or a full disk raise OncoQAErrors
+    that say so, from any call on the client or its collections."""
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     if settings.store.host:
-        return chromadb.HttpClient(
-            host=settings.store.host, port=settings.store.port, settings=chroma_settings
-        )
+        try:
+            client = chromadb.HttpClient(
+                host=settings.store.host, port=settings.store.port, settings=chroma_settings
+            )
+        except ValueError as exc:  # chromadb's own words for "nothing answers there"
+            raise _server_down(settings) from exc
+        return _Guarded(client, settings)
     if not create and not settings.chroma_dir.exists():
         raise NoIndexError(
             f"no index at {settings.chroma_dir}", hint="run `oncoqa ingest` (or `make run`)"
         )
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    _writable_folder(settings)
+    with _translated(settings):
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    return _Guarded(client, settings)
+
+
+def store_failure(exc: BaseException, settings: Settings) -> OncoQAError | None:
+    """What a failed Chroma call means for the user; None when it is not one of the known
+    infrastructure faults (then it is a bug and surfaces as one)."""
+    import httpx
+
+    if settings.store.host:
+        if isinstance(exc, httpx.TransportError):
+            return _server_down(settings, type(exc).__name__)
+        return None
+    text = str(exc).lower()
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in _READ_ONLY or "readonly database" in text:
+        return _read_only(settings)
+    if code in _FULL or "disk is full" in text or (
+            not isinstance(exc, OSError) and _free_bytes(settings.chroma_dir) < _LOW_SPACE):
+        return _disk_full(settings)
+    return None
+
+
+def _server_down(settings: Settings, detail: str = "") -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"the Chroma server at {settings.store.host}:{settings.store.port} is not answering"
+        + (f" ({detail})" if detail else ""),
+        hint="start it again (`chroma run`): OncoQA reconnects by itself; or unset "
+        "ONCOQA_STORE__HOST to use the local index",
+    )
+
+
+def _read_only(settings: Settings) -> IndexReadOnlyError:
+    return IndexReadOnlyError(
+        f"the index folder {settings.chroma_dir} is read-only",
+        hint="Chroma writes to its folder even to answer questions: make it writable, or copy "
+        "the data folder somewhere writable and set ONCOQA_DATA_DIR to it",
+    )
+
+
+def _disk_full(settings: Settings) -> DiskFullError:
+    free = _free_bytes(settings.chroma_dir)
+    return DiskFullError(
+        f"disk full: cannot write the index at {settings.chroma_dir} ({free // 1024} KB free)",
+        hint="free some space, then run `oncoqa ingest` again: it repairs the index",
+    )
+
+
+def _free_bytes(path: Path) -> int:
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return shutil.disk_usage(folder).free
+    return 0
+
+
+def _writable_folder(settings: Settings) -> None:
+    """Creates the index folder, or says why it cannot be written, before Chroma tries (after
+    one failed open, chromadb's cached system fails with unrelated errors)."""
+    folder = settings.chroma_dir
+    with _translated(settings):
+        folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "chroma.sqlite3"
+    if not os.access(folder, os.W_OK) or (database.exists() and not os.access(database,
+                                                                             os.W_OK)):
+        raise _read_only(settings)
+
+
+@contextmanager
+def _translated(settings: Settings) -> Iterator[None]:
+    import httpx
+    from chromadb.errors import ChromaError
+
+    try:
+        yield
+    except (OSError, ChromaError, httpx.TransportError) as exc:
+        failure = store_failure(exc, settings)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+class _Guarded:
+    """A Chroma client or collection whose calls raise the OncoQAErrors of store_failure."""
+
+    def __init__(self, target: Any, settings: Settings) -> None:
+        self._target = target
+        self._settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from chromadb import Collection
+
+            with _translated(self._settings):
+                result = value(*args, **kwargs)
+            return _Guarded(result, self._settings) if isinstance(result, Collection) else result
+
+        return call
 
 
 class ChunkStore(Chroma):
@@ -144,9 +266,11 @@ def writer_lock(settings: Settings) -> Iterator[None]:
     if settings.store.host:  # the server serialises writers itself
         yield
         return
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    _writable_folder(settings)
     path = settings.chroma_dir / _LOCK_NAME
-    with open(path, "a+") as handle:
+    with _translated(settings):
+        handle = open(path, "a+")  # noqa: SIM115 - closed below, after the lock is released
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -16,6 +16,12 @@ from core.settings import Settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Failure(click.ClickException):
+    """An expected failure, told in one line ("Error: ..."); exit code 2."""
+
+    exit_code = 2
+
+
 def friendly(func: F) -> F:
     """Turn our expected exceptions into a one-line message and exit code 2."""
 
@@ -24,7 +30,7 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except OncoQAError as exc:
-            raise click.ClickException(exc.friendly()) from exc
+            raise Failure(exc.friendly()) from exc
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Plan
 
 
 def _console() -> Console:
@@ -68,13 +71,22 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
     tasks: dict[str, TaskID] = {}
 
     def notify(stage: str, done: int, total: int) -> None:
+        progress.start()  # only once there is progress: an early failure prints one line
         if stage not in tasks:
             label = "reading documents" if stage == "read" else "embedding chunks"
             tasks[stage] = progress.add_task(label, total=total)
         progress.update(tasks[stage], completed=done, total=total)
 
-    with progress:
-        report = ingest(settings, embeddings, corpus_dir, rebuild=rebuild, progress=notify)
+    def estimate(plan: Plan) -> None:
+        if plan.seconds >= settings.ingest.warn_seconds:
+            progress.console.print(estimate_line(plan, settings.ingest.chunks_per_second))
+
+    try:
+        report = ingest(settings, embeddings, corpus_dir, rebuild=rebuild, progress=notify,
+                        plan=estimate)
+    finally:
+        if tasks:  # stopping a Progress that never started still prints a newline
+            progress.stop()
 
     out = Console()
     table = Table(title="Ingest summary", show_lines=False)
@@ -82,6 +94,8 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
         table.add_column(column)
     for doc in report.documents:
         removed = ", ".join(f"{kind} x{count}" for kind, count in doc.removed) or "-"
+        if doc.replaced:
+            removed += f"; {doc.replaced} invalid bytes replaced"
         table.add_row(doc.source, doc.status, str(doc.chunks), removed)
     for skipped in report.skipped:
         table.add_row(skipped.source, "[yellow]skipped[/]", "-", skipped.reason)
@@ -95,6 +109,14 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
         f"removed: {report.chunks_removed}; embedded: {report.embedded}\n"
         f"{report.seconds:.1f}s, {report.chunks_per_second:.1f} chunks/s"
     )
+
+
+def estimate_line(plan: Plan, rate: float) -> str:
+    """The warning printed before a long embedding run."""
+    minutes = plan.seconds / 60
+    took = f"{minutes:.0f} minutes" if minutes >= 2 else f"{plan.seconds:.0f} seconds"
+    return (f"{plan.chunks} chunks to embed: about {took} at {rate:g} chunks/s "
+            "(Ctrl-C stops; documents already written are kept)")
 
 
 def show_status(settings: Settings, *, as_json: bool) -> None:
@@ -137,7 +159,7 @@ def ask(settings: Settings, question: str, *, as_json: bool) -> None:
 
 
 def chat(settings: Settings) -> None:
-    from core.errors import BadQuestionError
+    from core.errors import BadQuestionError, OncoQAError
     from oncoqa.wiring import build_answerer
     from qa.types import Answer, Turn
 
@@ -161,6 +183,9 @@ def chat(settings: Settings) -> None:
             assert final is not None
         except BadQuestionError as exc:
             click.echo(exc.message)
+            continue
+        except OncoQAError as exc:  # a store or model outage: say so, keep the conversation
+            click.echo(exc.friendly(), err=True)
             continue
         click.echo("\n\n" + render_answer(final) + "\n")
         history.append(Turn(question, final.text))

@@ -14,7 +14,7 @@ from core.text import Lang, language_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, assess_evidence, question_concepts
-from qa.phrase import Phrased, Phraser
+from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, standalone_question
 from qa.retriever import HybridRetriever
 from qa.select import Selection, SentenceSelector
@@ -84,7 +84,7 @@ class Answerer:
             shown.append(phrased)
             first = first or elapsed()
             yield _render([phrased], lang) + _gap(lang)
-        body = _render(shown, lang)
+        body = _render(shown, lang) + failure_note(shown, lang)
         yield replace(
             base, text=f"{preface}\n\n{body}" if preface else body,
             kind="safety" if risk.is_urgent else "answer", citations=_citations(shown, ctx),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, PrivateAttr
 
 from core.errors import LLMUnavailableError, ModelMissingError
-from core.settings import Settings
+from core.settings import LLMSettings, Settings
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+_REBUILD = "rebuild it with `oncoqa prepare --force` (or `make models`)"
 
 
 class LlamaCppChat(BaseChatModel):
@@ -50,12 +53,20 @@ class LlamaCppChat(BaseChatModel):
                     f"the local LLM is not prepared ({self.model_path})",
                     hint="run `make models` or `oncoqa prepare`, or set ONCOQA_LLM__BACKEND",
                 )
+            with self.model_path.open("rb") as handle:
+                if handle.read(4) != b"GGUF":
+                    raise ModelMissingError(f"the local LLM file {self.model_path} is damaged "
+                                            "(it does not start like a GGUF file)", hint=_REBUILD)
             from llama_cpp import Llama
 
-            self._llama = Llama(
-                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
-                n_batch=256, seed=self.seed, verbose=False,
-            )
+            try:
+                self._llama = Llama(
+                    model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
+                    n_batch=256, seed=self.seed, verbose=False,
+                )
+            except ValueError as exc:  # llama.cpp's "Failed to load model from file"
+                raise ModelMissingError(f"the local LLM file {self.model_path} cannot be "
+                                        "loaded (damaged or cut short)", hint=_REBUILD) from exc
             # Keeps the evaluated state of recent prompts, so the fixed system prompt is not
             # recomputed after a rewrite or translation call used the context in between.
             from llama_cpp import LlamaRAMCache
@@ -111,16 +122,83 @@ def make_llm(settings: Settings) -> BaseChatModel | None:
                 temperature=llm.temperature, max_tokens=llm.max_tokens,
             )
         case "openai":
-            from langchain_openai import ChatOpenAI
-
-            return ChatOpenAI(
-                base_url=llm.base_url, api_key=llm.api_key,
-                model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens,
-                timeout=llm.timeout, max_retries=1,
-            )
+            return _openai_chat(llm)
         case "extractive":
             return None
     raise ValueError(f"unknown LLM backend {llm.backend!r}; choose local, openai or extractive")
+
+
+# After a failed call, the server is not asked again for this long: an answer asks the model
+# once per sentence, and each call would otherwise wait for the full timeout.
+PAUSE_AFTER_FAILURE = 30.0
+# What the openai client raises on a reply that is not a chat completion (a 200 with HTML, bytes,
+# JSON of another shape, a broken event stream); caught only around the library's own call.
+_GARBAGE = (ValueError, TypeError, KeyError)
+
+
+class _Breaker:
+    """Remembers a failed server for PAUSE_AFTER_FAILURE seconds, then lets it be tried again."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.reason = ""
+
+    @contextmanager
+    def call(self, base_url: str) -> Iterator[None]:
+        if time.monotonic() < self.until:
+            raise LLMUnavailableError(self.reason, hint=_OPENAI_HINT)
+        try:
+            yield
+        except _GARBAGE as exc:
+            self._trip(f"the server at {base_url} sent a reply that is not a chat completion")
+            raise LLMUnavailableError(self.reason, hint=_OPENAI_HINT) from exc
+        except backend_errors() as exc:
+            self._trip(failure_detail(exc))
+            raise
+
+    def _trip(self, reason: str) -> None:
+        self.until, self.reason = time.monotonic() + PAUSE_AFTER_FAILURE, reason
+
+
+_OPENAI_HINT = "check ONCOQA_LLM__BASE_URL / the server, or use ONCOQA_LLM__BACKEND=extractive"
+
+
+def _openai_chat(llm: LLMSettings) -> BaseChatModel:
+    """ChatOpenAI whose garbage replies fail like a server error, and which is not asked again
+    for a while after a failure (callers then fall back to extractive answers at once)."""
+    from langchain_openai import ChatOpenAI
+
+    class GuardedChatOpenAI(ChatOpenAI):
+        _breaker: _Breaker = PrivateAttr(default_factory=_Breaker)
+
+        def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            with self._breaker.call(llm.base_url):
+                return super()._generate(*args, **kwargs)
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+            with self._breaker.call(llm.base_url):
+                yield from super()._stream(*args, **kwargs)
+
+    return GuardedChatOpenAI(
+        base_url=llm.base_url, api_key=llm.api_key,
+        model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens,
+        timeout=llm.timeout, max_retries=1,
+    )
+
+
+def failure_detail(exc: BaseException) -> str:
+    """A backend failure in a few words, for the note under an extractive answer."""
+    import openai
+
+    if isinstance(exc, ModelMissingError):
+        return exc.friendly()  # with the command that fixes it
+    if isinstance(exc, LLMUnavailableError):
+        return exc.message
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return "the server did not reply in time"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the server answered with HTTP error {exc.status_code}"
+    return "the server cannot be reached"
 
 
 def backend_errors() -> tuple[type[BaseException], ...]:

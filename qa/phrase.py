@@ -13,7 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from core.text import Lang, script_of
 from qa import glossary, prompts
 from qa.citations import strip_markers
-from qa.llm import backend_errors
+from qa.llm import backend_errors, failure_detail
 from qa.select import Candidate
 from qa.verify import Limits, Similarity, Verdict, verify
 
@@ -65,7 +65,7 @@ class Phraser:
             try:
                 text = self._ask(template(target, sentence=source) + hint, source)
             except backend_errors() as exc:
-                return self._fallback(candidate, target, failure=type(exc).__name__)
+                return self._fallback(candidate, target, failure=failure_detail(exc))
             verdict = verify(text, source, target, similarity=self.similarity,
                              limits=self.limits)
             if verdict.ok:
@@ -99,6 +99,13 @@ def term_hints(source: str, target: Lang) -> str:
     listed = prompts.TERM_PAIR_SEPARATOR(target).join(
         prompts.TERM_PAIR(target, source=a, target=b) for a, b in pairs)
     return prompts.TERM_HINTS(target, pairs=listed)
+
+
+def failure_note(shown: list[Phrased], lang: Lang) -> str:
+    """The note under an answer whose sentences are shown as they are because the model could
+    not be asked (empty when it could)."""
+    failure = next((p.failure for p in shown if p.failure), "")
+    return "\n\n" + prompts.LLM_UNAVAILABLE(lang, detail=failure) if failure else ""
 
 
 def clean(raw: str) -> str:

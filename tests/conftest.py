@@ -42,6 +42,20 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float) -> N
     pytest.fail(f"nothing listening on port {port} after {seconds}s")
 
 
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes `oncoqa` (which builds its own Settings) use these settings."""
+    return {"ONCOQA_DATA_DIR": str(settings.data_dir),
+            "ONCOQA_CORPUS_DIR": str(settings.corpus_dir),
+            "ONCOQA_EMBEDDING__BACKEND": settings.embedding.backend,
+            "ONCOQA_LLM__BACKEND": settings.llm.backend, "COLUMNS": "200",
+            "ONCOQA_LLM__BASE_URL": settings.llm.base_url,
+            "ONCOQA_LLM__TIMEOUT": str(settings.llm.timeout),
+            **({"ONCOQA_STORE__HOST": settings.store.host,
+                "ONCOQA_STORE__PORT": str(settings.store.port)} if settings.store.host else {}),
+            **{f"ONCOQA_INGEST__{k.upper()}": str(v)
+               for k, v in settings.ingest.model_dump().items()}, **extra}
+
+
 def models_dir() -> Path:
     """Where `make models` put the bundled models (the Makefile exports ONCOQA_DATA_DIR)."""
     return Path(os.environ.get("ONCOQA_DATA_DIR", ROOT / ".data")).resolve() / "models"

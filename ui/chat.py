@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.errors import BadQuestionError, OncoQAError
+from core.errors import BadQuestionError, NoIndexError, OncoQAError, StoreUnavailableError
 from core.settings import Settings
 from core.text import language_of
 from qa.types import Answer, Turn
@@ -49,9 +49,11 @@ class Session:
         return [dict(m) for m in self.messages]
 
 
-def error_answer(message: str, question: str) -> Answer:
-    return Answer(text=message, language=language_of(question or ""), kind="error",
-                  backend="ui")
+def error_answer(message: str, question: str, *, shown: str = "") -> Answer:
+    """An answer that says why there is none, below what was already shown of it."""
+    return Answer(text=f"{shown}\n\n{message}" if shown else message,
+                  language=language_of(question or ""), kind="error", backend="ui",
+                  preface=shown)
 
 
 class Engine:
@@ -85,13 +87,19 @@ class Engine:
             log.warning("answerer not ready: %s", exc.friendly())
 
     def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
+        shown: list[str] = []  # urgent advice streams before retrieval: a failure keeps it
         try:
-            yield from self.answerer().stream(question, list(history))
+            for event in self.answerer().stream(question, list(history)):
+                if isinstance(event, str):
+                    shown.append(event)
+                yield event
         except BadQuestionError as exc:
             yield error_answer(exc.message, question)
-        except OncoQAError as exc:
+        except OncoQAError as exc:  # after a store outage the next question reconnects
             log.warning("turn failed: %s", exc.friendly())
-            yield error_answer(exc.friendly(), question)
+            message = (t(language_of(question or ""), "store_down")
+                       if isinstance(exc, StoreUnavailableError) else exc.friendly())
+            yield error_answer(message, question, shown="".join(shown).strip())
 
 
 def respond(engine: Engine, message: str, session: Session,
@@ -129,10 +137,17 @@ def rate(settings: Settings, exchange: Exchange | None, rating: object, comment:
          ui_lang: str) -> str:
     """Appends the feedback line for an exchange; returns the message to show the user."""
     value = feedback.rating_of(rating)
-    if exchange is None or value is None:
+    if value is None:
+        return t(ui_lang, "feedback_bad_rating", value=str(rating)[:20])
+    if exchange is None:
         return t(ui_lang, "feedback_missing")
     record = feedback.make_record(exchange.question, exchange.answer, value, comment)
-    feedback.append(settings.feedback_file, record)
+    try:
+        feedback.append(settings.feedback_file, record)
+    except OSError as exc:  # a read-only or full data folder
+        log.warning("feedback not saved to %s: %s", settings.feedback_file, exc)
+        return t(ui_lang, "feedback_not_saved", path=settings.feedback_file,
+                 reason=exc.strerror or type(exc).__name__)
     log.info("feedback %s on %r", value, exchange.question[:60])
     return t(ui_lang, "feedback_thanks")
 
@@ -144,9 +159,12 @@ def status_line(engine: Engine, ui_lang: str) -> str:
         return ""
     try:
         status = engine.index_status()
-    except OncoQAError as exc:
+    except NoIndexError as exc:
         log.info("no usable index: %s", exc.friendly())
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
+    except OncoQAError as exc:
+        log.warning("index unusable: %s", exc.friendly())
+        return f"**\u26a0 {t(ui_lang, 'index_problem', problem=exc.friendly())}**"
     if not status["documents"]:
         return f"**\u26a0 {t(ui_lang, 'no_index')}**"
     backend = t(ui_lang, f"backend_{engine.settings.llm.backend}")

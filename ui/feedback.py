@@ -44,10 +44,12 @@ def make_record(question: str, answer: Answer, rating: Rating, comment: str = ""
 
 
 def append(path: Path, record: dict[str, Any]) -> None:
-    """Appends one line; the parent directory is created; the line is flushed to disk."""
+    """Appends one line; the parent directory is created; the line is flushed to disk. Text that
+    UTF-8 cannot hold (a lone surrogate typed or pasted into a question) is written as its JSON
+    escape, so the line stays valid and reads back the same."""
     line = json.dumps(record, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _LOCK, path.open("a", encoding="utf-8") as handle:
+    with _LOCK, path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
         handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())

@@ -43,6 +43,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "There is no answer to rate yet.",
         "目前还没有可以评价的回答。",
     ),
+    "feedback_bad_rating": (
+        "Unknown rating \"{value}\": rate with \"up\" or \"down\".",
+        "无法识别的评价“{value}”：请用 \"up\"（有用）或 \"down\"（没用）。",
+    ),
+    "feedback_not_saved": (
+        "Sorry, your feedback could not be saved ({reason}: {path}).",
+        "抱歉，您的反馈没能保存（{reason}：{path}）。",
+    ),
+    "store_down": (
+        "The document library cannot be reached right now (its server is not answering). "
+        "Please ask again in a minute: it reconnects by itself.",
+        "暂时无法连接资料库（资料库服务器没有响应）。请过一分钟再问一次，连接恢复后会自动继续。",
+    ),
     "status": (
         "Answer generator: {backend} · {documents} documents, {chunks} passages indexed",
         "回答生成方式：{backend} · 已索引 {documents} 篇资料，{chunks} 个段落",
