@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
-from core.text import Lang, language_of, split_sentences
+from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, assess_evidence, question_concepts
@@ -18,6 +18,7 @@ from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, standalone_question
 from qa.retriever import HybridRetriever
 from qa.select import Selection, SentenceSelector
+from qa.translate import llm_translator
 from qa.types import Answer, Citation, Passage, Support, Timings, Turn
 
 
@@ -41,6 +42,7 @@ class Answerer:
         self.settings = settings
         self.selector = selector
         self.phraser = phraser
+        self._translations: dict[str, str | None] = {}
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         return final_answer(self.stream(question, history))
@@ -102,11 +104,29 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
-        # Keyword terms include the glossary's English; similarity uses the question alone (on
-        # the dev split the glossary's bag of English terms favoured topic sentences).
-        terms = [t for v in self.retriever.query_variants(standalone) for t in tokenize(v)]
-        selection = self.selector.select([standalone], terms, passages, lang)
+        # Keyword terms include the glossary's English; similarity uses the question (and its
+        # English rendering for a Chinese question), not the glossary's bag of English terms,
+        # which on the dev split favoured topic sentences.
+        variants = self.retriever.query_variants(standalone)
+        # (not for a question the gate already turns away: a refusal costs no model call)
+        english = self._english(standalone) if lang == "zh" and evidence.covered else None
+        queries = [english, standalone] if english else [standalone]
+        terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
+        selection = self.selector.select(queries, terms, passages, lang)
         return _Context(standalone, lang, risk, passages, evidence, selection)
+
+    def _english(self, question: str) -> str | None:
+        """The model's English rendering of a Chinese question (None without a model or when
+        it fails); remembered, since follow-ups and retries ask the same again."""
+        if self.llm is None or not self.settings.answer.translate_question:
+            return None
+        if question not in self._translations:
+            if len(self._translations) > 256:
+                self._translations.clear()
+            english = llm_translator(self.llm)(question)
+            self._translations[question] = english if english and script_of(english) == "en" \
+                else None
+        return self._translations[question]
 
     def _answerable(self, ctx: _Context, *, urgent: bool = False) -> bool:
         """The evidence gate: the best passage is close enough and selection found a sentence

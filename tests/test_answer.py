@@ -222,3 +222,21 @@ def test_bad_questions_get_a_clear_message(retriever, hash_settings, bad) -> Non
     with pytest.raises(BadQuestionError) as info:
         answerer.answer(bad)
     assert info.value.message and "Traceback" not in info.value.message
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_chinese_question_is_put_into_english_for_selection(retriever, hash_settings,
+                                                              on: bool) -> None:
+    answer_settings = hash_settings.answer.model_copy(update={"translate_question": on})
+    settings = hash_settings.model_copy(update={"answer": answer_settings})
+    english = "How many weeks after neoadjuvant chemotherapy is surgery done?"
+    answerer, llm = chain(retriever, settings, english)
+    answerer.answer("新辅助化疗结束后多久可以做手术？")
+    assert llm is not None
+    asked = [str(call[-1].content) for call in llm.calls]
+    translated = [a for a in asked if a == prompts.TRANSLATE.format(
+        question="新辅助化疗结束后多久可以做手术？")]
+    assert len(translated) == (1 if on else 0)
+    answerer.answer("新辅助化疗结束后多久可以做手术？")  # asked again: remembered, not re-asked
+    assert len([str(c[-1].content) for c in llm.calls if str(c[-1].content) in translated]) == (
+        1 if on else 0)
