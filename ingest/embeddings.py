@@ -6,6 +6,8 @@ import hashlib
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +21,50 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 class CountingEmbeddings(Embeddings):
-    """Base that counts every passage it embeds, so 'nothing re-embedded' is checkable."""
+    """Base that counts every passage and question it embeds, so 'nothing re-embedded' and
+    'each question embedded once' are checkable.
+
+    The last few question vectors are remembered: the retriever embeds a question and the
+    answer step ranks sentences against the same question moments later.
+    """
+
+    remembered_queries = 32
 
     def __init__(self) -> None:
         self.embedded_passages = 0
-        self.embedded_queries = 0
+        self.embedded_queries = 0  # questions that went through the model (not remembered)
+        self.query_calls = 0  # model calls made for questions (several questions per call)
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         self.embedded_passages += len(texts)
         return self._embed(texts, query=False)
 
     def embed_query(self, text: str) -> list[float]:
-        self.embedded_queries += 1
-        return self._embed([text], query=True)[0]
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Question vectors, the ones not remembered embedded together in one model call."""
+        with self._queries_lock:
+            known = {t: self._queries[t] for t in texts if t in self._queries}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            self.embedded_queries += len(missing)
+            self.query_calls += 1
+            known.update(zip(missing, self._embed(missing, query=True), strict=True))
+        with self._queries_lock:
+            for text in texts:
+                self._queries[text] = known[text]
+                self._queries.move_to_end(text)
+            while len(self._queries) > self.remembered_queries:
+                self._queries.popitem(last=False)
+        return [known[t] for t in texts]
+
+    def forget_queries(self) -> None:
+        """Drop the remembered question vectors (benchmarks time the model, not the memory)."""
+        with self._queries_lock:
+            self._queries.clear()
 
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         raise NotImplementedError

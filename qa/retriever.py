@@ -111,8 +111,8 @@ class HybridRetriever(BaseRetriever):
         rankings: list[list[str]] = []
         weights: list[float] = []
         per_query = self.config.dense_weight / len(queries)
-        for text in queries if self.config.dense_weight > 0 else []:
-            rankings.append(self._dense(view, text, dense_scores))
+        for ranking in self._dense(view, queries, dense_scores) if per_query > 0 else []:
+            rankings.append(ranking)
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
         if self.config.glossary:  # synonyms too: "chemo" should find "chemotherapy"
@@ -141,20 +141,29 @@ class HybridRetriever(BaseRetriever):
                     variants.append(translated)
         return variants
 
-    def _dense(self, view: _View, text: str, scores: dict[str, float]) -> list[str]:
-        vector = self.store.embeddings.embed_query(text)  # type: ignore[union-attr]
+    def _dense(self, view: _View, texts: list[str],
+               scores: dict[str, float]) -> list[list[str]]:
+        """One ranking per query text; all texts are embedded in one model call (a question
+        embedded here is remembered for the answer step) and searched in one Chroma query."""
+        embeddings = self.store.embeddings
+        batch = getattr(embeddings, "embed_queries", None)
+        vectors = (batch(texts) if batch is not None
+                   else [embeddings.embed_query(t) for t in texts])  # type: ignore[union-attr]
         # Ask for extra: chunks of uncommitted or superseded documents are filtered out.
         n = min(self.config.fetch_k * 2, max(1, self.store.collection.count()))
         result = self.store.collection.query(
-            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"]
+            query_embeddings=vectors, n_results=n, include=["metadatas", "distances"]
         )
-        ranking = []
-        for cid, meta, distance in zip(result["ids"][0], result["metadatas"][0],
-                                       result["distances"][0], strict=False):
-            if cid in view.chunks and view.is_live(ChunkMeta.of(meta)):
-                ranking.append(cid)
-                scores[cid] = max(scores.get(cid, -1.0), 1.0 - float(distance))
-        return ranking[: self.config.fetch_k]
+        rankings = []
+        for ids, metas, distances in zip(result["ids"], result["metadatas"],
+                                         result["distances"], strict=True):
+            ranking = []
+            for cid, meta, distance in zip(ids, metas, distances, strict=False):
+                if cid in view.chunks and view.is_live(ChunkMeta.of(meta)):
+                    ranking.append(cid)
+                    scores[cid] = max(scores.get(cid, -1.0), 1.0 - float(distance))
+            rankings.append(ranking[: self.config.fetch_k])
+        return rankings
 
     def _select(self, view: _View, fused: Sequence[tuple[str, float]],
                 dense: dict[str, float], keyword: dict[str, tuple[float, tuple[str, ...]]],
