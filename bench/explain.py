@@ -73,10 +73,10 @@ def retrieval(ret: dict[str, Any], goal_size: int, goal_ms: float) -> list[str]:
         notes.append(
             f"Query embedding alone, same process, alternating rounds: 1 torch thread p50 "
             f"{probe['1']['p50']:.1f} / p95 {probe['1']['p95']:.1f} ms, {configured} threads "
-            f"(configured) p50 {probe[configured]['p50']:.1f} / p95 "
+            f"(the passage setting) p50 {probe[configured]['p50']:.1f} / p95 "
             f"{probe[configured]['p95']:.1f} ms. On a busy 2-core machine a multi-threaded "
             f"forward pass for one short question waits for its descheduled partner thread; "
-            f"one thread for query embedding is the cheap fix if the gap is large.")
+            f"questions use `embedding.query_threads` (ONCOQA_EMBEDDING__QUERY_THREADS).")
     if len(sizes) > 1:
         first, last = sizes[0], sizes[-1]
         scaled = [n for n in first["components"] if n != "embed"]  # the rest sees the index

@@ -15,7 +15,7 @@ import numpy as np
 from bench.corpus_gen import generate
 from bench.measure import GoldQuestion, Summary
 from core.settings import Settings
-from ingest.embeddings import CountingEmbeddings
+from ingest.embeddings import CountingEmbeddings, SentenceTransformerEmbeddings
 from ingest.pipeline import ingest
 from qa import retriever as retriever_module
 from qa.retriever import HybridRetriever
@@ -155,17 +155,16 @@ class RetrievalResult:
 
 def thread_probe(query_model: CountingEmbeddings, questions: Sequence[GoldQuestion],
                  rounds: int = 2) -> dict[str, Summary]:
-    """embed_query latency with 1 torch thread and with the configured count, interleaved."""
-    if not hasattr(query_model, "threads"):
+    """Question embedding latency with 1 torch thread and with the passage thread count,
+    interleaved."""
+    if not isinstance(query_model, SentenceTransformerEmbeddings):
         return {}  # not a torch model
-    import torch
-
-    configured = torch.get_num_threads()
+    configured = query_model.query_threads
     times: dict[str, list[float]] = {}
     try:
         for _ in range(rounds):
-            for threads in sorted({1, configured}):
-                torch.set_num_threads(threads)
+            for threads in sorted({1, query_model.threads}):
+                query_model.query_threads = threads
                 for question in questions:
                     query_model.forget_queries()
                     started = time.perf_counter()
@@ -173,7 +172,7 @@ def thread_probe(query_model: CountingEmbeddings, questions: Sequence[GoldQuesti
                     times.setdefault(str(threads), []).append(
                         (time.perf_counter() - started) * 1000)
     finally:
-        torch.set_num_threads(configured)
+        query_model.query_threads = configured
     return {threads: Summary.of(values) for threads, values in times.items()}
 
 

@@ -25,7 +25,11 @@ class EmbeddingSettings(BaseModel):
     query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prefix: str = Field("passage: ", description="Prefix for passages (e5 convention).")
     batch_size: int = Field(32, ge=1, description="Passages embedded per model call.")
-    threads: int = Field(2, ge=1, description="CPU threads for torch.")
+    threads: int = Field(2, ge=1, description="CPU threads for torch when embedding passages.")
+    query_threads: int = Field(
+        1, ge=1, description="CPU threads for torch when embedding a question (one short "
+        "sequence; under load one thread has the steadier latency, see bench/RESULTS.md).",
+    )
 
 
 class ChunkSettings(BaseModel):

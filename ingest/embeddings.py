@@ -84,6 +84,7 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
         passage_prefix: str = "passage: ",
         batch_size: int = 32,
         threads: int = 2,
+        query_threads: int | None = None,
     ) -> None:
         super().__init__()
         self.model_name = model
@@ -91,6 +92,9 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
         self.threads = threads
+        # A question is one short sequence: on a busy machine a second thread mostly waits for
+        # its descheduled partner (bench/RESULTS.md), so questions may use fewer threads.
+        self.query_threads = query_threads or threads
         self._model: Any = None
 
     def warm_up(self) -> None:
@@ -113,7 +117,13 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
 
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         prefix = self.query_prefix if query else self.passage_prefix
-        vectors = self._load().encode(
+        model = self._load()
+        import torch
+
+        threads = self.query_threads if query else self.threads
+        if torch.get_num_threads() != threads:  # process-wide: set per call, cheap when equal
+            torch.set_num_threads(threads)
+        vectors = model.encode(
             [prefix + t for t in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -208,6 +218,7 @@ def make_embeddings(settings: EmbeddingSettings, models_dir: Path) -> CountingEm
                 passage_prefix=settings.passage_prefix,
                 batch_size=settings.batch_size,
                 threads=settings.threads,
+                query_threads=settings.query_threads,
             )
         case "hash":
             return HashEmbeddings()

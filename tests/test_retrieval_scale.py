@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from core.settings import AnswerSettings, RetrievalSettings, Settings
-from ingest.embeddings import HashEmbeddings
+from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings, make_embeddings
 from ingest.pipeline import ingest
 from oncoqa.wiring import build_retriever, make_answerer
 
@@ -47,3 +50,35 @@ def test_remembered_question_vectors_are_the_model_vectors() -> None:
     assert embeddings.embed_query("化疗 多久") == HashEmbeddings().embed_query("化疗 多久")
     assert embeddings.embedded_queries == 3
 
+
+
+def test_query_threads_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert Settings().embedding.query_threads == 1
+    monkeypatch.setenv("ONCOQA_EMBEDDING__QUERY_THREADS", "2")
+    settings = Settings()
+    assert settings.embedding.query_threads == 2
+    model = make_embeddings(settings.embedding.model_copy(update={"model": str(tmp_path)}),
+                            tmp_path)
+    assert isinstance(model, SentenceTransformerEmbeddings)  # built lazily: nothing loaded
+    assert (model.threads, model.query_threads) == (settings.embedding.threads, 2)
+
+
+@pytest.mark.real_embedding
+def test_questions_and_passages_use_their_own_thread_counts(
+        e5_embeddings: SentenceTransformerEmbeddings) -> None:
+    import torch
+
+    configured = e5_embeddings.query_threads
+    try:
+        e5_embeddings.query_threads = 1
+        e5_embeddings.forget_queries()
+        single = e5_embeddings.embed_query("化疗后多久可以手术？")
+        assert torch.get_num_threads() == 1
+        e5_embeddings.embed_documents(["passage"])
+        assert torch.get_num_threads() == e5_embeddings.threads
+        # One thread changes the time, not the vector; nor does embedding variants together.
+        e5_embeddings.forget_queries()
+        both = e5_embeddings.embed_queries(["化疗后多久可以手术？", "chemotherapy surgery"])
+        assert float(np.dot(single, both[0])) > 0.9999
+    finally:
+        e5_embeddings.query_threads = configured
