@@ -16,6 +16,7 @@ from ingest.embeddings import CountingEmbeddings
 from ingest.load import SourceText, discover, load_file
 from ingest.pipeline import ingest
 from ingest.store import ChunkStore, Registry
+from qa.bm25 import BM25Builder
 
 Log = Callable[[str], None]
 OpenIndex = Callable[[Settings, CountingEmbeddings], tuple[ChunkStore, Registry]]
@@ -111,14 +112,16 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: O
             say(f"ingest: embedded {done} chunks")
             next_report[0] = (done // 1000 + 1) * 1000
 
-    first = ingest(fresh, recorder, corpus.directory, progress=progress)
+    # With the keyword index, as `oncoqa ingest` writes it.
+    first = ingest(fresh, recorder, corpus.directory, progress=progress, keywords=BM25Builder())
     peak = peak_rss_mb()
     say(f"ingest: {first.chunks_added} chunks in {first.seconds:.1f} s; model-only pass next")
     started = time.perf_counter()
     for batch in recorder.batches:
         embeddings.embed_documents(batch)
     model_only = time.perf_counter() - started
-    again = ingest(fresh, RecordingEmbeddings(embeddings), corpus.directory)
+    again = ingest(fresh, RecordingEmbeddings(embeddings), corpus.directory,
+                   keywords=BM25Builder())
     say(f"ingest: model alone {model_only:.1f} s; re-ingest {again.seconds:.1f} s "
         f"({again.embedded} embedded)")
     prepare = prepare_seconds(corpus.directory, fresh)

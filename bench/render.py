@@ -83,7 +83,7 @@ def _retrieval(report: dict[str, Any]) -> list[str]:
                        for lang in ("en", "zh")]
                     + [f"{size['snapshot_seconds']:.1f} s"])
     head = ["Chunks", *(LABELS[n] for n in order), "Total", "en p95", "zh p95",
-            "Snapshot build"]
+            "Keyword index load"]
     return ["## Retrieval latency by component (ms, p50 / p95)", "",
             f"{ret['sizes'][0]['queries']} gold questions per size, warm; query embedding: "
             f"{ret['query_embedding']}; stored vectors: {ret['stored_vectors']}. Total is "

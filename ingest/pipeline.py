@@ -11,6 +11,7 @@ from langchain_core.documents import Document
 
 from core.errors import CorpusError
 from core.settings import Settings
+from ingest import keywords as keyword_index
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
@@ -77,7 +78,11 @@ def ingest(
     rebuild: bool = False,
     progress: Progress | None = None,
     plan: Callable[[Plan], None] | None = None,
+    keywords: keyword_index.KeywordBuilder | None = None,
 ) -> IngestReport:
+    """Brings the index in line with the corpus folder. With a keyword builder (the composition
+    root hands in `qa`'s), the keyword index of the new version is written before the version
+    is published, so readers never find it missing."""
     corpus_dir = corpus_dir or settings.corpus_dir
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory {corpus_dir} does not exist", hint="create it or "
@@ -94,6 +99,7 @@ def ingest(
         store = ChunkStore(client, settings.store.collection, embeddings)
         registry = Registry(client, settings.store.collection)
         run = _Run(settings, store, registry, embeddings, notify, plan or (lambda p: None))
+        run.keywords = keywords
         run.sync(corpus_dir)
     return IngestReport(
         documents=tuple(run.reports),
@@ -121,6 +127,7 @@ class _Run:
         self.added = self.unchanged = self.removed = 0
         self.embedded_chunks = 0
         self.to_embed = 0
+        self.keywords: keyword_index.KeywordBuilder | None = None
 
     def sync(self, corpus_dir: Path) -> None:
         manifest = load_manifest(corpus_dir)
@@ -174,8 +181,20 @@ class _Run:
         for source in sorted((set(records) | set(stored)) - seen):
             self._remove(source, list(stored.get(source, {})))
             changed = True
+        version = self.registry.new_version() if changed else self.registry.version()
+        if self.keywords is not None:
+            self._write_keywords(version, self.keywords)
         if changed:
-            self.registry.bump_version()
+            self.registry.bump_version(version)
+
+    def _write_keywords(self, version: str, builder: keyword_index.KeywordBuilder) -> None:
+        """The keyword index of the committed chunks, unless this version's is already there."""
+        root = keyword_index.keyword_root(self.settings)
+        if keyword_index.find(root, version, builder.fingerprint) is not None:
+            return
+        valid = {r.source: r.sha256 for r in self.registry.all().values()}
+        live = keyword_index.live_chunks(self.store.collection, valid)
+        keyword_index.write(root, version, builder, ((cid, text) for cid, text, _ in live))
 
     def _prepare(self, loaded: SourceText, title: str | None) -> tuple[DocRecord, list[Document],
                                                                        DocReport]:

@@ -252,11 +252,17 @@ class Registry:
         metas = page["metadatas"] or []
         return str(metas[0]["version"]) if metas else ""
 
-    def bump_version(self) -> None:
+    @staticmethod
+    def new_version() -> str:
+        return f"{time.time_ns()}"
+
+    def bump_version(self, version: str | None = None) -> None:
+        """Publishes a new version (one made by new_version() beforehand, when files keyed on
+        it had to be written before readers see it)."""
         self._col.upsert(
             ids=[_INDEX_RECORD],
             embeddings=[[1.0]],
-            metadatas=[{"version": f"{time.time_ns()}"}],
+            metadatas=[{"version": version or self.new_version()}],
         )
 
 

@@ -61,7 +61,7 @@ def _bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
 
 def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) -> None:
     from ingest.pipeline import ingest
-    from oncoqa.wiring import build_embeddings
+    from oncoqa.wiring import build_embeddings, keyword_builder
 
     embeddings = build_embeddings(settings)
     progress = Progress(
@@ -83,7 +83,7 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
 
     try:
         report = ingest(settings, embeddings, corpus_dir, rebuild=rebuild, progress=notify,
-                        plan=estimate)
+                        plan=estimate, keywords=keyword_builder())
     finally:
         if tasks:  # stopping a Progress that never started still prints a newline
             progress.stop()

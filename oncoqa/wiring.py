@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the heavy libraries load when something is built, not at im
     from bench.parts import BenchParts
     from eval.components import Builders
     from ingest.embeddings import CountingEmbeddings
+    from ingest.keywords import KeywordBuilder
     from ingest.store import ChunkStore, Registry
     from qa.retriever import HybridRetriever
 
@@ -25,6 +26,13 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
     from ingest.embeddings import make_embeddings
 
     return make_embeddings(settings.embedding, settings.models_dir)
+
+
+def keyword_builder() -> KeywordBuilder:
+    """What ingest builds the persistent keyword index with (the retriever's own tokenizer)."""
+    from qa.bm25 import BM25Builder
+
+    return BM25Builder()
 
 
 def open_index(
@@ -77,7 +85,7 @@ def ensure_index(settings: Settings) -> str | None:
     log.warning("No index yet: building it from %s (same as `oncoqa ingest`)",
                 settings.corpus_dir)
     try:
-        report = ingest(settings, build_embeddings(settings))
+        report = ingest(settings, build_embeddings(settings), keywords=keyword_builder())
     except OncoQAError as exc:
         log.error("Could not build the index: %s. Run `oncoqa ingest` and reload the page.",
                   exc.friendly())
@@ -90,6 +98,7 @@ def build_retriever(settings: Settings, embeddings: CountingEmbeddings | None = 
                     llm: BaseChatModel | None = None) -> HybridRetriever:
     """The hybrid retriever over the existing index: the one place it is constructed. With an
     LLM and retrieval.translate on, questions are also searched through its translation."""
+    from ingest.keywords import keyword_root
     from qa.retriever import HybridRetriever
 
     store, registry = open_index(settings, embeddings or build_embeddings(settings))
@@ -99,7 +108,8 @@ def build_retriever(settings: Settings, embeddings: CountingEmbeddings | None = 
 
         translator = llm_translator(llm)
     return HybridRetriever(store=store, registry=registry, config=settings.retrieval,
-                           k=settings.retrieval.k, translator=translator)
+                           k=settings.retrieval.k, translator=translator,
+                           keyword_dir=keyword_root(settings))
 
 
 def llm_available(settings: Settings) -> bool:

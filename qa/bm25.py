@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -10,6 +12,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,10 @@ import numpy as np
 from core.stopwords import EN_STOP_WORDS, english_stemmer
 from core.text import CJK_RANGES, CJK_RUN, to_simplified
 from qa.glossary import GLOSSARY
+
+# The arrays an index is saved as (one .npy each, memory-mapped when loaded), and its
+# vocabulary and ids (JSON).
+_ARRAYS = ("docs", "weights", "df")
 
 # A "piece" is a CJK run or a Latin/digit word;
 # anything else (spaces, punctuation of both scripts, hyphens, slashes) separates pieces, so
@@ -138,14 +145,39 @@ class BM25Index:
         tfs = np.array(tf_col, dtype=np.float64)[order]
         self._df = np.bincount(terms, minlength=len(self._vocab))
         self._offsets = np.concatenate(([0], np.cumsum(self._df))).astype(np.int64)
-        self._idf = np.log1p((n - self._df + 0.5) / (self._df + 0.5))
+        idf = np.log1p((n - self._df + 0.5) / (self._df + 0.5))
         dl = np.array(lengths, dtype=np.float64)
         avgdl = float(dl.mean()) if n else 0.0
         norm = k1 * (1.0 - b + b * (dl / avgdl if avgdl > 0 else dl))
-        self._weights = self._idf[terms[order]] * tfs * (k1 + 1.0) / (tfs + norm[self._docs])
+        self._weights = idf[terms[order]] * tfs * (k1 + 1.0) / (tfs + norm[self._docs])
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def save(self, folder: Path) -> None:
+        """Writes the index into folder: its postings as .npy arrays, terms and ids as JSON."""
+        for name in _ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
+        terms = sorted(self._vocab, key=self._vocab.__getitem__)  # term ids are positions
+        (folder / "terms.json").write_text(json.dumps(terms, ensure_ascii=False),
+                                           encoding="utf-8")
+        (folder / "ids.json").write_text(json.dumps(self._ids), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, *, tokenizer: Callable[[str], list[str]] = tokenize
+             ) -> BM25Index:
+        """An index saved by save(); the postings stay on disk, memory-mapped, so loading is
+        reading two JSON lists, and processes on one machine share the page cache."""
+        index = cls.__new__(cls)
+        index._tokenizer = tokenizer
+        for name in _ARRAYS:
+            setattr(index, f"_{name}", np.load(folder / f"{name}.npy", mmap_mode="r",
+                                               allow_pickle=False))
+        terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        index._vocab = {term: i for i, term in enumerate(terms)}
+        index._ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        index._offsets = np.concatenate(([0], np.cumsum(index._df))).astype(np.int64)
+        return index
 
     def idf(self, term: str) -> float:
         """ln(1 + (N - df + 0.5) / (df + 0.5)) of an index term (df = 0 if unseen)."""
@@ -197,3 +229,24 @@ class BM25Index:
             (self._ids[d], float(scores[p]), tuple(m))
             for d, p, m in zip(top_docs.tolist(), pos.tolist(), matched, strict=True)
         ]
+
+
+class BM25Builder:
+    """Builds and saves the keyword index at ingest (`ingest.keywords.KeywordBuilder`)."""
+
+    def __init__(self) -> None:
+        # Everything that decides the terms or their weights: a change makes saved indexes stale.
+        parts = [json.dumps(sorted(EN_STOP_WORDS)), _ZH_STOP_WORDS, f"{K1} {B}",
+                 json.dumps(list(GLOSSARY), ensure_ascii=False), _PIECE.pattern,
+                 _tokenizer_versions()]
+        self.fingerprint = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    def write(self, docs: Iterable[tuple[str, str]], folder: Path) -> None:
+        BM25Index(docs).save(folder)
+
+
+def _tokenizer_versions() -> str:
+    from importlib.metadata import version
+
+    return " ".join(f"{name} {version(name)}" for name in ("jieba", "snowballstemmer",
+                                                           "opencc-python-reimplemented"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -14,14 +16,16 @@ from pydantic import ConfigDict, PrivateAttr
 
 from core.settings import RetrievalSettings
 from core.text import script_of, to_simplified
+from ingest import keywords
 from ingest.schema import ChunkMeta
 from ingest.store import ChunkStore, Registry
 from qa import glossary
-from qa.bm25 import BM25Index, tokenize
+from qa.bm25 import BM25Builder, BM25Index, tokenize
 from qa.fusion import rrf
 from qa.types import Passage
 
 Translator = Callable[[str], str | None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,13 @@ class _Chunk:
 
 
 class _View:
-    """The committed chunks of one index version, with their BM25 index (built once)."""
+    """One committed index version: which document versions are live, and its BM25 index
+    (loaded from the keyword index written at ingest). Chunk texts stay in Chroma."""
 
-    def __init__(self, version: str, chunks: list[_Chunk], valid: dict[str, str]) -> None:
+    def __init__(self, version: str, valid: dict[str, str], bm25: BM25Index) -> None:
         self.version = version
         self.valid = valid
-        self.chunks = {c.id: c for c in chunks}
-        self.bm25 = BM25Index([(c.id, c.text) for c in chunks])
+        self.bm25 = bm25
 
     def is_live(self, meta: ChunkMeta) -> bool:
         return self.valid.get(meta.source) == meta.doc_sha
@@ -46,7 +50,12 @@ class _View:
 
 class HybridRetriever(BaseRetriever):
     """Dense + keyword retrieval over the committed index; Chinese questions are also searched
-    through English glossary terms (and optionally an LLM translation)."""
+    through English glossary terms (and optionally an LLM translation).
+
+    The keyword index is read from `keyword_dir` (written there by ingest); a missing or stale
+    one is rebuilt from the chunks, once, and saved for the next process. Without a
+    `keyword_dir` it is built in memory.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -55,6 +64,7 @@ class HybridRetriever(BaseRetriever):
     config: RetrievalSettings = RetrievalSettings()
     k: int = 4
     translator: Translator | None = None
+    keyword_dir: Path | None = None
 
     _view: _View | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -74,44 +84,66 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def view(self) -> _View:
-        """The current index snapshot; rebuilt only when an ingest changed the version."""
+        """The current index version; its keyword index is loaded again only when an ingest
+        changed the version."""
         version = self.registry.version()
         with self._lock:
             if self._view is None or self._view.version != version:
                 valid = {r.source: r.sha256 for r in self.registry.all().values()}
-                self._view = _View(version, self._load_chunks(valid), valid)
+                self._view = _View(version, valid, self._keyword_index(version, valid))
             return self._view
 
-    def _load_chunks(self, valid: dict[str, str]) -> list[_Chunk]:
-        chunks: list[_Chunk] = []
-        offset, page_size = 0, 5000
-        while True:
-            page = self.store.collection.get(
-                include=["documents", "metadatas"], limit=page_size, offset=offset
-            )
+    def _keyword_index(self, version: str, valid: dict[str, str]) -> BM25Index:
+        def docs() -> Iterator[tuple[str, str]]:
+            return ((cid, text) for cid, text, _ in keywords.live_chunks(self.store.collection,
+                                                                          valid))
+
+        if self.keyword_dir is None:
+            return BM25Index(docs())
+        builder = BM25Builder()
+        folder = keywords.find(self.keyword_dir, version, builder.fingerprint)
+        if folder is None:
+            log.warning("Rebuilding the keyword index in %s: %s (`oncoqa ingest` writes it)",
+                        self.keyword_dir, keywords.stale_reason(self.keyword_dir, version))
+            try:
+                folder = keywords.write(self.keyword_dir, version, builder, docs())
+            except OSError as exc:  # a read-only or full disk: this process keeps it in memory
+                log.warning("Could not save the keyword index (%s); keeping it in memory", exc)
+                return BM25Index(docs())
+        try:
+            return BM25Index.load(folder)
+        except OSError as exc:  # removed under us by an ingest that published a newer version
+            log.warning("Could not read the keyword index (%s); building it in memory", exc)
+            return BM25Index(docs())
+
+    def _chunks(self, view: _View, ids: Sequence[str],
+                known: dict[str, _Chunk]) -> dict[str, _Chunk]:
+        """The live chunks among ids: those the dense search returned, the rest read from
+        Chroma in one call."""
+        missing = [cid for cid in ids if cid not in known]
+        if missing:
+            page = self.store.collection.get(ids=missing, include=["documents", "metadatas"])
             for cid, text, meta in zip(page["ids"], page["documents"] or [],
                                        page["metadatas"] or [], strict=False):
-                info = ChunkMeta.of(meta)
-                if valid.get(info.source) == info.doc_sha:
-                    chunks.append(_Chunk(cid, text or "", info))
-            if len(page["ids"]) < page_size:
-                return chunks
-            offset += page_size
+                known[cid] = _Chunk(cid, text or "", ChunkMeta.of(meta))
+        return {cid: known[cid] for cid in ids
+                if cid in known and view.is_live(known[cid].meta)}
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         k = self.k if k is None else k
         if k < 1:
             raise ValueError("k must be at least 1")
         view = self.view()
-        if not view.chunks:
+        if not len(view.bm25):
             return []
         question = to_simplified(question)  # the index is searched in Simplified (and English)
         queries = self.query_variants(question)
         dense_scores: dict[str, float] = {}
+        chunks: dict[str, _Chunk] = {}
         rankings: list[list[str]] = []
         weights: list[float] = []
         per_query = self.config.dense_weight / len(queries)
-        for ranking in self._dense(view, queries, dense_scores) if per_query > 0 else []:
+        for ranking in self._dense(view, queries, dense_scores, chunks) if per_query > 0 else []:
             rankings.append(ranking)
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
@@ -123,7 +155,10 @@ class HybridRetriever(BaseRetriever):
         weights.append(self.config.bm25_weight)
         keyword = {doc_id: (score, matched) for doc_id, score, matched in keyword_hits}
         fused = rrf(rankings, weights, k=self.config.rrf_k)
-        return self._select(view, fused, dense_scores, keyword, k, script_of(question) or "en")
+        chunks = self._chunks(view, [cid for cid, _ in fused], chunks)
+        fused = [(cid, score) for cid, score in fused if cid in chunks]
+        return self._select(chunks, fused, dense_scores, keyword, k,
+                            script_of(question) or "en")
 
     def query_variants(self, question: str) -> list[str]:
         """The question itself (Traditional Chinese in Simplified), plus English renderings when
@@ -141,8 +176,8 @@ class HybridRetriever(BaseRetriever):
                     variants.append(translated)
         return variants
 
-    def _dense(self, view: _View, texts: list[str],
-               scores: dict[str, float]) -> list[list[str]]:
+    def _dense(self, view: _View, texts: list[str], scores: dict[str, float],
+               chunks: dict[str, _Chunk]) -> list[list[str]]:
         """One ranking per query text; all texts are embedded in one model call (a question
         embedded here is remembered for the answer step) and searched in one Chroma query."""
         embeddings = self.store.embeddings
@@ -152,20 +187,24 @@ class HybridRetriever(BaseRetriever):
         # Ask for extra: chunks of uncommitted or superseded documents are filtered out.
         n = min(self.config.fetch_k * 2, max(1, self.store.collection.count()))
         result = self.store.collection.query(
-            query_embeddings=vectors, n_results=n, include=["metadatas", "distances"]
+            query_embeddings=vectors, n_results=n,
+            include=["documents", "metadatas", "distances"],
         )
         rankings = []
-        for ids, metas, distances in zip(result["ids"], result["metadatas"],
-                                         result["distances"], strict=True):
+        for ids, texts_, metas, distances in zip(result["ids"], result["documents"],
+                                                 result["metadatas"], result["distances"],
+                                                 strict=True):
             ranking = []
-            for cid, meta, distance in zip(ids, metas, distances, strict=False):
-                if cid in view.chunks and view.is_live(ChunkMeta.of(meta)):
+            for cid, text, meta, distance in zip(ids, texts_, metas, distances, strict=False):
+                info = ChunkMeta.of(meta)
+                if view.is_live(info):
+                    chunks[cid] = _Chunk(cid, text or "", info)
                     ranking.append(cid)
                     scores[cid] = max(scores.get(cid, -1.0), 1.0 - float(distance))
             rankings.append(ranking[: self.config.fetch_k])
         return rankings
 
-    def _select(self, view: _View, fused: Sequence[tuple[str, float]],
+    def _select(self, chunks: dict[str, _Chunk], fused: Sequence[tuple[str, float]],
                 dense: dict[str, float], keyword: dict[str, tuple[float, tuple[str, ...]]],
                 k: int, language: str) -> list[Passage]:
         """Top k, with duplicates collapsed, and a chunk and its translation collapsed into one
@@ -173,7 +212,7 @@ class HybridRetriever(BaseRetriever):
         chosen: list[tuple[_Chunk, float]] = []
         seen_text: set[str] = set()
         for cid, score in fused:
-            chunk = view.chunks[cid]
+            chunk = chunks[cid]
             if chunk.text in seen_text:
                 continue
             twin = next((i for i, (c, _) in enumerate(chosen) if c.meta.translates(chunk.meta)),

@@ -17,6 +17,7 @@ from core.text import (
 )
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
+from ingest.schema import SOURCE
 from oncoqa.wiring import make_answerer, open_index
 from qa import glossary, prompts
 from qa.bm25 import tokenize
@@ -127,7 +128,8 @@ def test_traditional_document_is_found_and_shown_as_written(tmp_path: Path) -> N
                         retrieval=RetrievalSettings(min_score=0.2, min_score_zh=0.2, k=6))
     retriever = _retriever(settings, HashEmbeddings())
     hits = retriever.view().bm25.search(tokenize("化疗期间口腔溃疡用什么漱口"), 3)
-    assert hits and retriever.view().chunks[hits[0][0]].meta.source == "mucositis_tw.txt"
+    top_chunk = retriever.store.collection.get(ids=[hits[0][0]], include=["metadatas"])
+    assert hits and top_chunk["metadatas"][0][SOURCE] == "mucositis_tw.txt"
     top = retriever.search("化疗期间口腔溃疡用什么漱口")[0]
     assert top.source == "mucositis_tw.txt" and "生理鹽水漱口" in top.text
 
