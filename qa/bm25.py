@@ -177,6 +177,7 @@ class BM25Index:
         index._vocab = {term: i for i, term in enumerate(terms)}
         index._ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         index._offsets = np.concatenate(([0], np.cumsum(index._df))).astype(np.int64)
+        _segmenter()  # jieba's dictionary loads now, not during the first Chinese question
         return index
 
     def idf(self, term: str) -> float:
