@@ -59,7 +59,7 @@ class CountingEmbeddings(Embeddings):
                 self._queries.move_to_end(text)
             while len(self._queries) > self.remembered_queries:
                 self._queries.popitem(last=False)
-        return [known[t] for t in texts]
+        return [list(known[t]) for t in texts]  # copies: a caller may change its vector
 
     def forget_queries(self) -> None:
         """Drop the remembered question vectors (benchmarks time the model, not the memory)."""

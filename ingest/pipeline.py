@@ -98,8 +98,8 @@ def ingest(
                     client.delete_collection(name)
         store = ChunkStore(client, settings.store.collection, embeddings)
         registry = Registry(client, settings.store.collection)
-        run = _Run(settings, store, registry, embeddings, notify, plan or (lambda p: None))
-        run.keywords = keywords
+        run = _Run(settings, store, registry, embeddings, notify, plan or (lambda p: None),
+                   keywords)
         run.sync(corpus_dir)
     return IngestReport(
         documents=tuple(run.reports),
@@ -118,16 +118,17 @@ class _Run:
 
     def __init__(self, settings: Settings, store: ChunkStore, registry: Registry,
                  embeddings: CountingEmbeddings, notify: Progress,
-                 plan: Callable[[Plan], None]) -> None:
+                 plan: Callable[[Plan], None],
+                 keywords: keyword_index.KeywordBuilder | None = None) -> None:
         self.settings, self.store, self.registry = settings, store, registry
         self.embeddings, self.notify, self.plan = embeddings, notify, plan
+        self.keywords = keywords
         self.reports: list[DocReport] = []
         self.skipped: list[Skipped] = []
         self.gone: list[str] = []
         self.added = self.unchanged = self.removed = 0
         self.embedded_chunks = 0
         self.to_embed = 0
-        self.keywords: keyword_index.KeywordBuilder | None = None
 
     def sync(self, corpus_dir: Path) -> None:
         manifest = load_manifest(corpus_dir)

@@ -157,7 +157,10 @@ class BM25Index:
     def save(self, folder: Path) -> None:
         """Writes the index into folder: its postings as .npy arrays, terms and ids as JSON."""
         for name in _ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, f"_{name}"), allow_pickle=False)
+            values = getattr(self, f"_{name}")
+            if name == "docs" and len(self._ids) < 2**31:
+                values = values.astype(np.int32)  # document numbers: half the bytes, same values
+            np.save(folder / f"{name}.npy", values, allow_pickle=False)
         terms = sorted(self._vocab, key=self._vocab.__getitem__)  # term ids are positions
         (folder / "terms.json").write_text(json.dumps(terms, ensure_ascii=False),
                                            encoding="utf-8")

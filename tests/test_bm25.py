@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.stopwords import EN_STOP_WORDS
@@ -235,6 +236,21 @@ def test_agrees_with_brute_force_on_frequent_and_rare_terms() -> None:
     index = BM25Index(docs, tokenizer=str.split)
     for query in (["w0"], ["w0", "w1", "w2"], ["w300"], ["w5", "w250", "w399"], ["w7", "w7"]):
         assert index.search(query, 15) == _brute_force(docs, query, 15), query
+
+
+def test_a_saved_index_loads_memory_mapped_and_ranks_the_same(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    vocab = [f"w{i}" for i in range(300)] + ["化疗", "手术", "贝伐珠单抗"]
+    zipf = [1 / (i + 1) for i in range(len(vocab))]
+    docs = [(f"d{i}", " ".join(rng.choices(vocab, zipf, k=rng.randint(3, 40)))) for i in range(500)]
+    built = BM25Index(docs, tokenizer=str.split)
+    built.save(tmp_path)
+    loaded = BM25Index.load(tmp_path, tokenizer=str.split)
+    assert isinstance(loaded._docs, np.memmap) and len(loaded) == len(built) == 500
+    for query in (["w0"], ["w0", "w1", "w2"], ["w290"], ["手术", "w3"], ["贝伐珠单抗"], ["nope"]):
+        assert loaded.search(query, 15) == built.search(query, 15), query
+        assert [loaded.idf(t) for t in query] == [built.idf(t) for t in query]
+    assert loaded.search("w0 手术", 5) == built.search("w0 手术", 5)  # its tokenizer too
 
 
 def test_twenty_thousand_documents() -> None:
