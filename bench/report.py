@@ -12,8 +12,8 @@ from bench.render import markdown
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 OVERHEAD_GOAL = 1.15
 REINGEST_GOAL = 0.05
-RETRIEVAL_GOAL_MS = 100.0
-RETRIEVAL_GOAL_SIZE = 10_000
+# Retrieval p95 goals (ms) by requested index size (issue 11: 60 ms at 10k, 150 ms at 100k).
+RETRIEVAL_GOALS = {10_000: 60.0, 100_000: 150.0}
 TTFT_GOAL_MS = 3000.0
 
 
@@ -67,15 +67,18 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                          None))
     ret = _stage(results, "retrieval")
     for size in ret["sizes"] if ret else []:
-        target = size["requested_chunks"] == RETRIEVAL_GOAL_SIZE
+        goal = RETRIEVAL_GOALS.get(size["requested_chunks"])
+        # Named by the requested size (the generator lands a few chunks off it; the component
+        # table gives the exact count), so rows keep one name from run to run.
         rows.append(Goal(
-            f"Retrieval latency at {size['chunks']:,} chunks (p50 / p95)",
-            f"p95 < {RETRIEVAL_GOAL_MS:.0f} ms" if target else "—",
+            f"Retrieval latency at {size['requested_chunks']:,} chunks (p50 / p95)",
+            f"p95 ≤ {goal:.0f} ms" if goal else "—",
             f"{_ms(size['total']['p50'])} / {_ms(size['total']['p95'])}",
-            size["total"]["p95"] < RETRIEVAL_GOAL_MS if target else None))
+            size["total"]["p95"] <= goal if goal else None))
     if not ret:
-        rows.append(Goal("Retrieval latency", f"p95 < {RETRIEVAL_GOAL_MS:.0f} ms at 10k chunks",
-                         _missing(results, "retrieval"), None))
+        rows.append(Goal("Retrieval latency", "p95 ≤ " + ", ".join(
+            f"{ms:.0f} ms at {n:,}" for n, ms in RETRIEVAL_GOALS.items()) + " chunks",
+            _missing(results, "retrieval"), None))
     ans = _stage(results, "answers")
     if ans:
         n = f"{ans['generated']} generated of {ans['questions']}"
@@ -122,7 +125,7 @@ def explanations(results: dict[str, Any]) -> list[str]:
     if ing := _stage(results, "ingest"):
         notes += ingestion(ing, OVERHEAD_GOAL, REINGEST_GOAL)
     if ret := _stage(results, "retrieval"):
-        notes += retrieval(ret, RETRIEVAL_GOAL_SIZE, RETRIEVAL_GOAL_MS)
+        notes += retrieval(ret, RETRIEVAL_GOALS)
     if ans := _stage(results, "answers"):
         notes += answers(ans, TTFT_GOAL_MS)
     app = _stage(results, "app")
