@@ -43,6 +43,7 @@ class Answerer:
         self.selector = selector
         self.phraser = phraser
         self._translations: dict[str, str | None] = {}
+        self._translate = llm_translator(llm) if llm is not None else None
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         return final_answer(self.stream(question, history))
@@ -118,12 +119,12 @@ class Answerer:
     def _english(self, question: str) -> str | None:
         """The model's English rendering of a Chinese question (None without a model or when
         it fails); remembered, since follow-ups and retries ask the same again."""
-        if self.llm is None or not self.settings.answer.translate_question:
+        if self._translate is None or not self.settings.answer.translate_question:
             return None
         if question not in self._translations:
             if len(self._translations) > 256:
                 self._translations.clear()
-            english = llm_translator(self.llm)(question)
+            english = self._translate(question)
             self._translations[question] = english if english and script_of(english) == "en" \
                 else None
         return self._translations[question]

@@ -97,7 +97,7 @@ def term_hints(source: str, target: Lang) -> str:
     if not pairs:
         return ""
     listed = prompts.TERM_PAIR_SEPARATOR(target).join(
-        prompts.TERM_PAIR(target, source=a, target=b) for a, b in pairs)
+        prompts.TERM_PAIR.format(source=a, target=b) for a, b in pairs)
     return prompts.TERM_HINTS(target, pairs=listed)
 
 

@@ -193,7 +193,7 @@ TERM_HINTS = Bilingual(
     en="\n\nUse these English names: {pairs}",
     zh="\n\n请使用这些中文名称：{pairs}",
 )
-TERM_PAIR = Bilingual(en="{source} = {target}", zh="{source} = {target}")
+TERM_PAIR = "{source} = {target}"  # the same in both languages
 TERM_PAIR_SEPARATOR = Bilingual(en="; ", zh="；")
 
 # refusal_reason when an urgent message is shown alone.
