@@ -127,6 +127,12 @@ class AnswerSettings(BaseModel):
         0.86, description="After an urgent-care message, one source sentence is shown only "
         "when the best sentence scores at least this; otherwise the urgent message stands alone."
     )
+    override_margin: float = Field(
+        0.02, description="A message whose e5 neighbours among qa/override_examples.jsonl are "
+        "closer to the attempts than to the innocent questions by more than this is refused as "
+        "an attempt to change how the assistant works (calibrated on the gold questions: 1 of "
+        "240 flagged). Only with the e5 model; negative turns the check off."
+    )
 
 
 class UISettings(BaseModel):

@@ -27,6 +27,7 @@ def register(main: click.Group, builders: Builders) -> None:
     main.add_command(eval_command(builders))
     main.add_command(ablation_command(builders))
     main.add_command(triage_command())
+    main.add_command(override_command(builders))
 
 
 def eval_command(builders: Builders) -> click.Command:
@@ -212,5 +213,34 @@ def triage_command() -> click.Command:
         click.echo(report)
         if any(r.failures() for r in results):
             ctx.exit(1)
+
+    return command
+
+
+def override_command(builders: Builders) -> click.Command:
+    @click.command("eval-override")
+    @click.option("--out", type=click.Path(path_type=Path),
+                  default=EVAL_DIR / "reports" / "injection.md",
+                  show_default="eval/reports/injection.md", help="Where to write the report.")
+    def command(out: Path) -> None:
+        """The override check on qa/override_examples.jsonl and eval/gold/injection/held_out:
+        attempts found and innocent messages refused, rules alone and with e5 neighbours."""
+        from eval import override
+        from qa.override import Neighbours
+
+        settings = Settings()
+        checks: dict[str, override.Check] = {"rules": override.by_rules}
+        try:
+            embeddings = builders.embeddings(settings)
+            if settings.embedding.backend == "sentence-transformers":
+                neighbours = Neighbours(embeddings.embed_queries,
+                                        margin=settings.answer.override_margin)
+                checks["rules + e5"] = override.with_neighbours(neighbours)
+            report = override.render(checks)
+        except OncoQAError as exc:
+            raise EvalError(exc.friendly()) from exc
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        click.echo(report)
 
     return command

@@ -170,9 +170,23 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
 
     if settings.answer.design == "compose":
         return LanguageFront(ComposeAnswerer(retriever, llm, settings))
-    selector = SentenceSelector(retriever.store.embeddings, idf=lambda: retriever.view().bm25.idf)
+    embeddings = retriever.store.embeddings
+    selector = SentenceSelector(embeddings, idf=lambda: retriever.view().bm25.idf)
     phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
-    return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser))
+    return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser,
+                                  neighbours=override_neighbours(embeddings, settings)))
+
+
+def override_neighbours(embeddings: Any, settings: Settings) -> Any:
+    """The e5 second layer of the override check (its margin is calibrated for e5 only)."""
+    from qa.override import Neighbours
+
+    margin = settings.answer.override_margin
+    if settings.embedding.backend != "sentence-transformers" or margin < 0:
+        return None
+    batch = getattr(embeddings, "embed_queries", None) or (
+        lambda texts: [embeddings.embed_query(t) for t in texts])
+    return Neighbours(batch, margin=margin)
 
 
 def eval_builders() -> Builders:

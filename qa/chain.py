@@ -14,6 +14,7 @@ from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, assess_evidence, question_concepts
+from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, standalone_question
 from qa.retriever import HybridRetriever
@@ -36,8 +37,10 @@ class Answerer:
     """Answers questions from the index. One instance serves many conversations."""
 
     def __init__(self, retriever: HybridRetriever, llm: BaseChatModel | None,
-                 settings: Settings, *, selector: SentenceSelector, phraser: Phraser) -> None:
+                 settings: Settings, *, selector: SentenceSelector, phraser: Phraser,
+                 neighbours: Neighbours | None = None) -> None:
         self.retriever = retriever
+        self.neighbours = neighbours  # the e5 layer of the override check (None: rules only)
         self.llm = llm
         self.settings = settings
         self.selector = selector
@@ -57,10 +60,13 @@ class Answerer:
 
         text = check_question(question)
         lang = language_of(text)  # decided once, passed down
-        risk = safety.assess(text)
+        risk = self._assess(text, lang)
         preface = preface_for(risk, lang)
         if preface:  # urgent advice goes out before any retrieval or model work
             yield preface + "\n\n"
+        if safety.Risk.OVERRIDE in risk.risks:
+            yield override_refusal(risk, lang, preface, elapsed())
+            return
         ctx = self._context(text, history, lang, risk)
         retrieval_ms = elapsed()
         base = Answer(text="", language=lang, retrieved=ctx.passages, preface=preface,
@@ -95,6 +101,18 @@ class Answerer:
             else "extractive",
             timings=Timings(retrieval_ms, first or elapsed(), elapsed()),
         )
+
+    def _assess(self, text: str, lang: Lang) -> safety.Assessment:
+        """The rules' triage, and a message that reads like a known attempt to change how the
+        assistant works counted as one (its vector is remembered for retrieval)."""
+        risk = safety.assess(text)
+        if safety.Risk.OVERRIDE in risk.risks or self.neighbours is None:
+            return risk
+        example = self.neighbours.nearest_attempt(text)
+        if example is None:
+            return risk
+        return replace(risk, risks=risk.risks | {safety.Risk.OVERRIDE},
+                       overrides=(prompts.OVERRIDE_LIKE(lang, example=example),))
 
     def _context(self, text: str, history: Sequence[Turn], lang: Lang,
                  risk: safety.Assessment) -> _Context:
@@ -174,10 +192,26 @@ def preface_for(risk: safety.Assessment, lang: Lang) -> str:
     parts = []
     if risk.is_urgent:
         parts.append(safety.urgent_message(risk, lang))
+    if safety.Risk.OVERRIDE in risk.risks:  # refused whole: no general information follows
+        return "\n\n".join(parts)
     if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
         parts.append(prompts.PERSONAL_MEDICATION(lang))
         parts.append(prompts.GENERAL_INFO_HEADER(lang))
     return "\n\n".join(parts)
+
+
+def override_refusal(risk: safety.Assessment, lang: Lang, preface: str,
+                     elapsed_ms: float) -> Answer:
+    """The answer to a message that tries to change how the assistant works (qa.override):
+    no retrieval and no model call; an urgent message still comes first."""
+    message = prompts.OVERRIDE(lang)
+    return Answer(
+        text=f"{preface}\n\n{message}" if preface else message, language=lang,
+        kind="safety" if risk.is_urgent else "refusal", refused=True, backend="safety",
+        refusal_reason=prompts.OVERRIDE_REASON(lang, phrases="; ".join(risk.overrides)),
+        preface=preface, notice=prompts.REFUSAL_NOTICE(lang),
+        timings=Timings(0.0, elapsed_ms, elapsed_ms),
+    )
 
 
 def _gap(lang: Lang) -> str:

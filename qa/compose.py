@@ -15,7 +15,7 @@ from core.settings import Settings
 from core.text import language_of, script_of
 from qa import extractive, glossary, prompts, safety
 from qa.bm25 import tokenize
-from qa.chain import final_answer, preface_for
+from qa.chain import final_answer, override_refusal, preface_for
 from qa.citations import format_context, strip_invalid
 from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
@@ -55,6 +55,10 @@ class ComposeAnswerer:
         text = check_question(question)
         lang = language_of(text)
         risk = safety.assess(text)
+        if safety.Risk.OVERRIDE in risk.risks:
+            yield override_refusal(risk, lang, preface_for(risk, lang),
+                                   (time.perf_counter() - started) * 1000)
+            return
         standalone = standalone_question(text, history, self.llm, lang)
         passages = self.retriever.search(standalone)
         retrieval_ms = (time.perf_counter() - started) * 1000

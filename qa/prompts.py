@@ -89,6 +89,20 @@ NO_ANSWER_SENTENCE_REASON = Bilingual(
     "score {score:.2f})",
     zh="最接近的段落中没有能回答该问题的句子（最佳句子得分 {score:.2f}）",
 )
+# A message that tells the assistant to drop its sources, rules or role (qa.override).
+OVERRIDE = Bilingual(
+    en="I can only answer questions about cancer treatment from the documents in my library. I "
+    "cannot set them aside, take on another role, or share how I am set up. If you have a "
+    "question about treatment, ask it on its own and I will answer it from the sources.",
+    zh="我只能根据资料库中的文献回答有关癌症治疗的问题，不能抛开这些资料、扮演其他角色，也不能"
+    "透露我的设置。如果您有关于治疗的问题，请直接提问，我会根据资料回答。",
+)
+OVERRIDE_LIKE = Bilingual(en="close to a known attempt: \u201c{example}\u201d",
+                          zh="与已知的尝试相近：“{example}”")
+OVERRIDE_REASON = Bilingual(
+    en="the message asks the assistant to change how it works ({phrases})",
+    zh="该消息要求助手改变其工作方式（{phrases}）",
+)
 REFUSAL_REASON = Bilingual(
     en="no passage in the corpus covers the question (best match {score:.2f})",
     zh="语料中没有能回答该问题的段落（最佳匹配 {score:.2f}）",

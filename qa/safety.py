@@ -1,5 +1,6 @@
 """Triage of a question before generation: red-flag symptoms (the classes and phrases of
-qa/triage.toml), personal dosing, stopping treatment."""
+qa/triage.toml), personal dosing, stopping treatment, and messages that try to override how the
+assistant works (qa.override)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from enum import StrEnum, auto
 from functools import lru_cache
 
 from core.text import Lang, to_simplified
-from qa import prompts, triage_file
+from qa import override, prompts, triage_file
 
 
 class Risk(StrEnum):
@@ -18,6 +19,7 @@ class Risk(StrEnum):
     RED_FLAG = auto()
     PERSONAL_DOSING = auto()
     STOP_DRUG = auto()
+    OVERRIDE = auto()  # the message tells the assistant to drop its sources, rules or role
 
 
 # Dosing: asking for a prescription is personal by wording; "how much / what dose" needs a
@@ -74,6 +76,7 @@ class Assessment:
     risks: frozenset[Risk] = frozenset()  # empty when the question raises no concern
     matched: tuple[str, ...] = ()  # the phrases that raised them
     classes: tuple[str, ...] = ()  # red-flag classes of qa/triage.toml, in the file's order
+    overrides: tuple[str, ...] = ()  # the parts addressed to the assistant's rules (qa.override)
 
     @property
     def is_urgent(self) -> bool:
@@ -82,7 +85,7 @@ class Assessment:
     @property
     def primary(self) -> Risk:
         """The risk to act on first, Risk.NONE if there is none."""
-        order = (Risk.RED_FLAG, Risk.STOP_DRUG, Risk.PERSONAL_DOSING)
+        order = (Risk.RED_FLAG, Risk.OVERRIDE, Risk.STOP_DRUG, Risk.PERSONAL_DOSING)
         return next((r for r in order if r in self.risks), Risk.NONE)
 
 
@@ -113,7 +116,11 @@ def assess(question: str) -> Assessment:
     if stop:
         risks.add(Risk.STOP_DRUG)
         matched += stop
-    return Assessment(frozenset(risks), tuple(dict.fromkeys(matched)), tuple(flags))
+    instructions = tuple(dict.fromkeys(override.found(text)))
+    if instructions:
+        risks.add(Risk.OVERRIDE)
+    return Assessment(frozenset(risks), tuple(dict.fromkeys(matched)), tuple(flags),
+                      instructions)
 
 
 def normalise(question: str) -> str:
