@@ -71,10 +71,13 @@ _QUANTITY = re.compile(
     r"\s*(" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + ")",
     re.IGNORECASE,
 )
-# Coded names (HER2, 5-FU, PD-1), acronyms (CT, MRI) and drug-like stems.
+# Coded names (HER2, 5-FU, PD-1), acronyms (CT, MRI), drug-like stems, and disease or
+# operation words by their endings (neuroblastoma, leukaemia, mucositis, mastectomy): a rewrite
+# that brings one in names something its source does not.
 _LATIN_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9-]*\d[A-Za-z0-9-]*|\b[A-Z]{2,}[A-Za-z0-9-]*|"
                          r"\b(?i:[a-z]+(?:mab|nib|platin|taxel|rubicin|citabine|fluorouracil|"
-                         r"mustine|zomib|tinib))\b")
+                         r"mustine|zomib|tinib|omas?|a?emias?|itis|ectom(?:y|ies)|otom(?:y|ies)|"
+                         r"plasias?))\b")
 
 
 @dataclass(frozen=True)

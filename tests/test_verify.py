@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.verify import names, negated, units, verify
+from qa.verify import Verdict, names, negated, units, verify
 
 SURGERY = "Surgery is usually performed 3 to 4 weeks after the end of chemotherapy."
 EARLY = ("For patients with early tumors, they can usually be cured by local treatment "
@@ -129,6 +129,20 @@ def test_an_organ_the_source_never_names_is_caught() -> None:
     rewrite = ("Cancer can spread through the blood to other organs such as the brain and "
                "spinal cord.")
     assert verify(rewrite, source, "en").reason == "names"
+
+
+def test_a_disease_the_source_never_names_is_caught_by_its_ending() -> None:
+    """Seen on the test split: "NPC" rewritten as "neuroblastoma (NPC)"; no glossary row names
+    neuroblastoma, so the word's ending has to give it away."""
+    source = ("Metastasis during the treatment of NPC may be related to the invasiveness of the "
+              "tumor, incomplete treatment, or individual differences among patients.")
+    kept = ("Metastasis during treatment of NPC can be linked to the tumor's aggressiveness, "
+            "incomplete treatment, or individual variations among patients.")
+    assert verify(kept, source, "en").ok
+    wrong = kept.replace("of NPC", "of neuroblastoma (NPC)")
+    assert verify(wrong, source, "en") == Verdict(False, "names", "neuroblastoma")
+    assert verify(kept.replace("of NPC", "of NPC after a mastectomy"), source,
+                  "en").reason == "names"
 
 
 def test_a_general_term_is_present_by_its_stem() -> None:
