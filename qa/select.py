@@ -36,6 +36,9 @@ class Weights:
     rank: float = 0.01  # prior for sentences of higher-ranked passages
     penalty: float = 0.08  # one unit per flag: heading, teaser, fragment, reference
     margin: float = 0.04  # further sentences must score within this of the best
+    related: float = 0.05  # ... and hold this share of the question's terms, unless they sit in
+    # the first sentence's passage (on dev: off-topic padding down, 2.4 -> 2.2 sentences, key
+    # facts -0.01 en / -0.03 zh, citation precision +0.03 / +0.05)
     max_sentences: int = 3  # each costs a model call: 4 gained key facts on dev, at ~5 s more
     duplicate: float = 0.7  # token Jaccard above which two sentences say the same thing
     translation: float = 0.92  # cross-language cosine above which two sentences are a pair
@@ -125,6 +128,8 @@ class SentenceSelector:
                 break
             if c.flags and chosen:
                 break
+            if chosen and c.keyword < w.related and c.n != chosen[0].n:
+                continue
             if any(_same_claim(c, d, vector_of, w) for d in chosen):
                 continue
             chosen.append(c)
