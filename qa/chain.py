@@ -16,7 +16,7 @@ from qa.bm25 import tokenize
 from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
-from qa.question import check_question, standalone_question
+from qa.question import check_question, focus_question, standalone_question
 from qa.retriever import HybridRetriever
 from qa.select import Selection, SentenceSelector
 from qa.translate import llm_translator
@@ -127,9 +127,10 @@ class Answerer:
         # English rendering for a Chinese question), not the glossary's bag of English terms,
         # which on the dev split favoured topic sentences.
         variants = self.retriever.query_variants(standalone)
+        focus = focus_question(text, standalone, history)  # a follow-up's own ask
         # (not for a question the gate already turns away: a refusal costs no model call)
-        english = self._english(standalone) if lang == "zh" and evidence.covered else None
-        queries = [english, standalone] if english else [standalone]
+        english = self._english(focus) if lang == "zh" and evidence.covered else None
+        queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang)
         return _Context(standalone, lang, risk, passages, evidence, selection)

@@ -187,6 +187,15 @@ def hints(text: str, target: str) -> list[tuple[str, str]]:
     return list(out.items())
 
 
+def mentions(text: str) -> dict[int, str]:
+    """Each specific thing the text names (not the generic words), with the words it uses."""
+    out: dict[int, str] = {}
+    for position, entry, side in _matches(text):
+        if not is_generic(entry):
+            out.setdefault(entry, _span_at(text, position, side))
+    return out
+
+
 def _span_at(text: str, position: int, side: str) -> str:
     zh_re, _, en_re, _ = _compiled()
     pattern = zh_re if side == "zh" else en_re

@@ -70,6 +70,30 @@ def _keeps_topic(rewritten: str, question: str, previous: str) -> bool:
     return asked <= named and disease <= named and named <= asked | before
 
 
+def focus_question(question: str, standalone: str, history: Sequence[Turn]) -> str:
+    """What an answer sentence must match. A follow-up the model did not rewrite is searched
+    with the previous question in front ("What are the main ways nasopharyngeal cancer is
+    treated? What tests are done before treatment?"), and sentences ranked against all of that
+    answer the previous question again: they are ranked against the follow-up itself, with the
+    names it leans on from the previous turn."""
+    previous = history[-1].question if history else ""
+    if not previous or standalone != f"{previous} {question}" or _borrows_the_ask(question):
+        return standalone
+    named = glossary.mentions(question)
+    carried = [words for entry, words in glossary.mentions(previous).items() if entry not in named]
+    return f"{question} ({', '.join(carried)})" if carried else question
+
+
+def _borrows_the_ask(question: str) -> bool:
+    """"And after bevacizumab?", 那靶向药呢？: the follow-up names a thing, the previous question
+    says what is asked about it."""
+    short = len(question.split()) <= 4 if language_of(question) == "en" else len(question) <= 8
+    return short or bool(_ELLIPTICAL.search(question.strip()))
+
+
+_ELLIPTICAL = re.compile(r"^(?:and|what about|how about|what if)\b|呢[？?]?$", re.IGNORECASE)
+
+
 def standalone_question(
     question: str, history: Sequence[Turn], llm: BaseChatModel | None, lang: Lang
 ) -> str:

@@ -240,3 +240,25 @@ def test_a_chinese_question_is_put_into_english_for_selection(retriever, hash_se
     answerer.answer("新辅助化疗结束后多久可以做手术？")  # asked again: remembered, not re-asked
     assert len([str(c[-1].content) for c in llm.calls if str(c[-1].content) in translated]) == (
         1 if on else 0)
+
+
+@pytest.mark.parametrize(("question", "previous", "focus"), [
+    # a full follow-up that leans on the previous turn's disease: its own ask, plus the disease
+    ("What tests are done before treatment?",
+     "What are the main ways nasopharyngeal cancer is treated?",
+     "What tests are done before treatment? (nasopharyngeal cancer)"),
+    # elliptical follow-ups borrow the previous question's ask: the whole fallback stays
+    ("And after bevacizumab?", "How long after chemo is surgery done?",
+     "How long after chemo is surgery done? And after bevacizumab?"),
+    ("那鼻咽癌呢？", "转移性肿瘤一般有哪些治疗方法？", "转移性肿瘤一般有哪些治疗方法？ 那鼻咽癌呢？"),
+])
+def test_sentences_are_ranked_against_the_follow_up_itself(question: str, previous: str,
+                                                            focus: str) -> None:
+    from qa.question import focus_question, standalone_question
+
+    history = [Turn(previous, "")]
+    standalone = standalone_question(question, history, None, language_of(question))
+    assert standalone == f"{previous} {question}"
+    assert focus_question(question, standalone, history) == focus
+    # a rewrite by the model is a question of its own: used as it is
+    assert focus_question(question, "Which tests come first?", history) == "Which tests come first?"
