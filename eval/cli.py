@@ -232,7 +232,7 @@ def override_command(builders: Builders) -> click.Command:
         checks: dict[str, override.Check] = {"rules": override.by_rules}
         try:
             embeddings = builders.embeddings(settings)
-            if settings.embedding.backend == "sentence-transformers":
+            if settings.embedding.backend != "hash":
                 neighbours = Neighbours(embeddings.embed_queries,
                                         margin=settings.answer.override_margin)
                 checks["rules + e5"] = override.with_neighbours(neighbours)
