@@ -41,7 +41,7 @@ def bench_command(parts: BenchParts) -> click.Command:
     @click.option("--sizes", default=None, help="Retrieval index sizes (default 1k,10k,100k).")
     @click.option("--llm-questions", type=int, default=None,
                   help="Gold questions per language for answer latency (default 12).")
-    @click.option("--concurrency", type=int, default=None, help="Simultaneous conversations (8).")
+    @click.option("--concurrency", type=int, default=None, help="Simultaneous conversations (16).")
     @click.option("--stack-apps", type=int, default=None,
                   help="App processes of the serving topology, stage stack (default 2).")
     @click.option("--request-timeout", type=float, default=None,

@@ -31,7 +31,7 @@ class BenchConfig:
     retrieval_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     retrieval_questions: int = 25  # per language
     llm_questions: int = 12  # per language
-    concurrency: int = 8
+    concurrency: int = 16  # issue 11: 16 simultaneous conversations, app and stack alike
     stack_apps: int = 2  # app processes of the serving topology (stage "stack")
     skip_llm: bool = False
     skip_concurrency: bool = False
