@@ -219,6 +219,15 @@ def _openai_chat(llm: LLMSettings) -> BaseChatModel:
             with self._breaker.call(llm.base_url):
                 yield from super()._stream(*args, **kwargs)
 
+        def _get_request_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            # langchain-openai renames the token cap to `max_completion_tokens`, which
+            # llama-cpp-python's server ignores: it then generates until a stop word or the
+            # context is full. `max_tokens` is the name OpenAI-compatible servers all read.
+            payload = dict(super()._get_request_payload(*args, **kwargs))
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
     return GuardedChatOpenAI(
         base_url=llm.base_url, api_key=llm.api_key,
         model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens,

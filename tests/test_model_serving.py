@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,55 @@ import httpx
 import numpy as np
 import pytest
 
+from core.settings import LLMSettings, Settings
 from oncoqa.model_server import BUSY_PATH, BusyMeter
-from qa.llm import ram_cache
+from qa.llm import make_llm, ram_cache
 from tests.conftest import ROOT, free_port, models_dir
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that remembers the request bodies it got."""
+
+    bodies: list[dict[str, Any]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        length = int(self.headers.get("Content-Length", 0))
+        _Recorder.bodies.append(json.loads(self.rfile.read(length)))
+        reply = json.dumps({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "ok"}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+def test_the_openai_backend_sends_the_token_cap_llama_cpp_reads() -> None:
+    """llama-cpp-python's server ignores `max_completion_tokens` (langchain-openai's name for
+    the cap) and would generate until the context is full."""
+    from langchain_core.messages import HumanMessage
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings(llm=LLMSettings(
+            backend="openai", base_url=f"http://127.0.0.1:{server.server_port}/v1"))
+        llm = make_llm(settings)
+        assert llm is not None
+        assert llm.invoke([HumanMessage(content="hi")], max_tokens=12).content == "ok"
+        assert llm.invoke([HumanMessage(content="hi")]).content == "ok"
+    finally:
+        server.shutdown()
+    first, second = _Recorder.bodies[-2:]
+    assert first["max_tokens"] == 12 and "max_completion_tokens" not in first
+    assert second["max_tokens"] == settings.llm.max_tokens
 
 
 def _state(tokens: int, logits_rows: int, vocabulary: int) -> Any:
