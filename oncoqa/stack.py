@@ -3,6 +3,7 @@ app processes pointed at both, started in that order and stopped together."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import signal
 import sys
@@ -70,12 +71,23 @@ def plan(settings: Settings) -> Plan:
         app_env = dict(env)
         if models:  # app i asks model server i mod N
             app_env |= {"ONCOQA_LLM__BACKEND": "openai",
-                        "ONCOQA_LLM__BASE_URL": models[i % len(models)].url + "/v1"}
+                        "ONCOQA_LLM__BASE_URL": models[i % len(models)].url + "/v1",
+                        "ONCOQA_LLM__TIMEOUT": str(queued_timeout(settings))}
         apps.append(Piece(f"app {i + 1}", (*python, "ui", "--host", settings.ui.host,
                                            "--port", str(settings.ui.port + i)),
                           settings.ui.host, settings.ui.port + i, "/config", app_env,
                           "--app-port or ONCOQA_UI__PORT (apps take consecutive ports)"))
     return Plan(store, tuple(models), tuple(apps), (*python, "ingest"), env)
+
+
+def queued_timeout(settings: Settings) -> float:
+    """The apps' timeout for one model call. A model server answers one request at a time and
+    sees up to apps x ui.concurrency of them at once (spread over its peers), so a call may
+    wait that many calls' time before its own starts: llm.timeout is kept per call in line.
+    (A call that times out is still computed by the server, and retried once by the client:
+    the waste that follows a too-short timeout makes the next calls time out too.)"""
+    in_flight = settings.serve.apps * settings.ui.concurrency
+    return settings.llm.timeout * max(1, math.ceil(in_flight / settings.serve.model_servers))
 
 
 def index_documents(settings: Settings, env: dict[str, str]) -> int:

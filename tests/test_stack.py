@@ -174,3 +174,23 @@ def test_a_piece_that_fails_to_start_stops_the_others(indexed: Settings,
     assert "the model exited with code" in result.stderr
     assert "stopping store" in result.stderr
     assert (tmp_path / "model.log").exists() and not (tmp_path / "app-1.log").exists()
+
+
+def test_the_plan_spreads_apps_over_model_servers_with_a_queue_aware_timeout(
+        indexed: Settings) -> None:
+    from core.settings import LLMSettings, ServeSettings
+    from oncoqa.stack import plan
+
+    settings = indexed.model_copy(update={
+        "llm": LLMSettings(backend="local", timeout=100.0),
+        "serve": ServeSettings(apps=3, model_servers=2, model_port=9100)})
+    topology = plan(settings)
+    assert [p.port for p in topology.models] == [9100, 9101]
+    urls = [app.env["ONCOQA_LLM__BASE_URL"] for app in topology.apps]
+    assert urls == ["http://127.0.0.1:9100/v1", "http://127.0.0.1:9101/v1",
+                    "http://127.0.0.1:9100/v1"]
+    # 3 apps x 2 answers at once over 2 servers: a call may wait behind 2 others.
+    assert {app.env["ONCOQA_LLM__TIMEOUT"] for app in topology.apps} == {"300.0"}
+    assert all(app.env["ONCOQA_STORE__HOST"] == "127.0.0.1" for app in topology.apps)
+    assert topology.store.argv[1:3] == ("run", "--path")
+    assert topology.store.argv[3] == str(settings.chroma_dir.resolve())
