@@ -137,8 +137,8 @@ CACHE_BYTES = 512 << 20
 
 def ram_cache(capacity_bytes: int) -> Any:
     """llama-cpp-python's RAM prompt cache, with a size limit that counts what each entry
-    really holds. Its own count is the llama.cpp state alone (about 17 MB for a 600-token
-    prompt), but every entry also keeps a copy of the logits buffer (n_batch x vocabulary
+    really holds. Its own count is the llama.cpp state alone (tens of MB for a few hundred
+    tokens), but every entry also keeps a copy of the logits buffer (n_batch x vocabulary
     float32: 256 x 151,936 x 4 = 148 MB for Qwen2.5): a "512 MB" cache held ~30 entries, several
     GB, which is the app's memory growth under concurrent conversations."""
     from llama_cpp import LlamaRAMCache
