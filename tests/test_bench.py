@@ -243,7 +243,7 @@ def test_merge_keeps_earlier_stages_and_says_so(quick_results: dict[str, Any]) -
     assert list(merged["stages"]) == ["ingest", "retrieval", "answers", "app", "stack"]
     assert merged["stages"]["app"]["completed"] == 99
     assert merged["stages"]["ingest"] == quick_results["stages"]["ingest"]
-    assert set(merged["meta"]["carried_over"]) == {"ingest", "retrieval", "answers"}
+    assert set(merged["meta"]["carried_over"]) == {"ingest", "retrieval", "answers", "stack"}
     assert merged["config"]["chunks"] == quick_results["config"]["chunks"]
     assert "carried over from earlier runs" in markdown(build_report(merged))
 
