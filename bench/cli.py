@@ -41,7 +41,9 @@ def bench_command(parts: BenchParts) -> click.Command:
     @click.option("--sizes", default=None, help="Retrieval index sizes (default 1k,10k,100k).")
     @click.option("--llm-questions", type=int, default=None,
                   help="Gold questions per language for answer latency (default 12).")
-    @click.option("--concurrency", type=int, default=None, help="Simultaneous conversations (8).")
+    @click.option("--concurrency", type=int, default=None, help="Simultaneous conversations (16).")
+    @click.option("--stack-apps", type=int, default=None,
+                  help="App processes of the serving topology, stage stack (default 2).")
     @click.option("--request-timeout", type=float, default=None,
                   help="Seconds each app request may take (default 600).")
     @click.option("--only", multiple=True, type=click.Choice(STAGES),
@@ -60,7 +62,7 @@ def bench_command(parts: BenchParts) -> click.Command:
                   "nowhere for --quick).")
     @click.pass_context
     def command(ctx: click.Context, quick: bool, chunks: int | None, sizes: str | None,
-                llm_questions: int | None, concurrency: int | None,
+                llm_questions: int | None, concurrency: int | None, stack_apps: int | None,
                 request_timeout: float | None, only: tuple[str, ...], merge: bool,
                 skip_llm: bool, skip_concurrency: bool, out_dir: Path,
                 results_md: Path | None) -> None:
@@ -70,6 +72,7 @@ def bench_command(parts: BenchParts) -> click.Command:
         updates: dict[str, Any] = {"skip_llm": skip_llm, "skip_concurrency": skip_concurrency}
         for key, value in (("chunks", chunks), ("retrieval_sizes", _sizes(sizes)),
                            ("llm_questions", llm_questions), ("concurrency", concurrency),
+                           ("stack_apps", stack_apps),
                            ("request_timeout", request_timeout),
                            ("stages", only or None)):
             if value is not None:

@@ -28,3 +28,6 @@ class BenchParts:
     stage_command: tuple[str, ...]
     # argv that serves the app in a child process; --host and --port are appended.
     app_command: tuple[str, ...]
+    # argv that starts the serving topology (store server + model server + apps); --apps and
+    # the ports are appended. Empty: the "stack" stage cannot run.
+    stack_command: tuple[str, ...] = ()

@@ -116,20 +116,42 @@ def _answers(report: dict[str, Any]) -> list[str]:
             *_table(head, rows), ""]
 
 
+def _conversations(stage: dict[str, Any]) -> list[str]:
+    rows = [[str(c["index"]), c["language"], f"{c['seconds']:.1f} s",
+             str(c.get("queue_rank", -1)) if c.get("queue_rank", -1) >= 0 else "—",
+             c["kind"] or "—", c["backend"] or "—",
+             "ok" if c["ok"] else f"error: {c['error']}"] for c in stage["conversations"]]
+    return _table(["#", "Language", "Latency", "Queue place seen", "Kind", "Backend", "Result"],
+                  rows)
+
+
 def _app(report: dict[str, Any]) -> list[str]:
     app = report.get("stages", {}).get("app") or {}
     if "conversations" not in app:
         return []
-    rows = [[str(c["index"]), c["language"], f"{c['seconds']:.1f} s", c["kind"] or "—",
-             c["backend"] or "—", "ok" if c["ok"] else f"error: {c['error']}"]
-            for c in app["conversations"]]
     return ["## Concurrent conversations", "",
             f"`oncoqa ui` in a child process on loopback ({app.get('note') or app['backend']}), "
             f"up in {app['startup_seconds']:.0f} s; one `gradio_client.Client` per conversation, "
             f"all submitted at once to `/ask_json`; wall time {app['wall_seconds']:.1f} s. RSS "
             f"idle {app['rss_idle_mb']:,.0f} MB, after warm-up {app['rss_loaded_mb']:,.0f} MB, "
             f"after the run {app['rss_after_mb']:,.0f} MB.", "",
-            *_table(["#", "Language", "Latency", "Kind", "Backend", "Result"], rows), ""]
+            *_conversations(app), ""]
+
+
+def _stack(report: dict[str, Any]) -> list[str]:
+    stack = report.get("stages", {}).get("stack") or {}
+    if "conversations" not in stack:
+        return []
+    return ["## Concurrent conversations through the serving topology", "",
+            f"`oncoqa serve-stack --apps {stack['apps']}` in a child process on loopback "
+            f"({stack.get('note') or stack['backend']}): `chroma run` on the index, the model "
+            f"server (`oncoqa model-server`, llama-cpp-python; {stack.get('model_servers', 1)} "
+            f"process(es) of {stack['model_threads']} threads), "
+            f"{stack['apps']} app processes; up in {stack['startup_seconds']:.0f} s. The same "
+            f"clients, spread over the apps in turn; wall time {stack['wall_seconds']:.1f} s. "
+            f"RSS of all pieces: idle {stack['rss_idle_mb']:,.0f} MB, after warm-up "
+            f"{stack['rss_loaded_mb']:,.0f} MB, after the run {stack['rss_after_mb']:,.0f} MB.",
+            "", *_conversations(stack), ""]
 
 
 def _method(report: dict[str, Any]) -> list[str]:
@@ -170,5 +192,6 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("explanations"):
         lines += ["## Where the time goes", ""]
         lines += [f"- {note}" for note in report["explanations"]] + [""]
-    lines += _retrieval(report) + _answers(report) + _app(report) + _method(report)
+    lines += _retrieval(report) + _answers(report) + _app(report) + _stack(report)
+    lines += _method(report)
     return "\n".join(lines).rstrip() + "\n"

@@ -114,6 +114,46 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     else:
         rows.append(Goal("App memory and concurrency", "all complete, no errors",
                          _missing(results, "app"), None))
+    return rows + topology_goals(results, app)
+
+
+TOPOLOGY = "server topology: store server + model server + app"
+
+
+def utilisation(stage: dict[str, Any]) -> float:
+    """Model busy time / wall time of the conversations (1.0: the model never idled)."""
+    return stage.get("model_busy_seconds", 0.0) / max(stage["wall_seconds"], 1e-9)
+
+
+def topology_goals(results: dict[str, Any], app: dict[str, Any] | None) -> list[Goal]:
+    """The serving topology against the single-process app of the same run (issue 11: p95 at
+    most half of the single process's, errors 0, the model's utilisation said)."""
+    stack = _stage(results, "stack")
+    if not stack:
+        return [Goal(f"Simultaneous conversations ({TOPOLOGY})", "all complete, no errors",
+                     _missing(results, "stack"), None)]
+    total = len(stack["conversations"])
+    rows = [Goal(f"{total} simultaneous conversations ({TOPOLOGY})", "all complete, no errors",
+                 f"{stack['completed']}/{total} complete, {stack['errors']} errors",
+                 stack["errors"] == 0 and stack["completed"] == total)]
+    p95 = stack["latency"]["p95"]
+    single = app["latency"]["p95"] if app and app["completed"] else None
+    rows.append(Goal(
+        f"Topology conversation latency, {stack['apps']} apps (p50 / p95 / max)",
+        f"≤ half the single process's p95 ({single / 2:.1f} s)" if single else "—",
+        f"{stack['latency']['p50']:.1f} / {p95:.1f} / {stack['latency']['max']:.1f} s"
+        + (f" (p95 {p95 / single:.2f}× the single process's)" if single else ""),
+        p95 <= single / 2 if single else None))
+    rows.append(Goal(
+        "Model utilisation during the conversations (model busy / wall time)", "—",
+        f"topology {utilisation(stack):.2f} ({stack['model_busy_seconds']:.0f} s of "
+        f"{stack['wall_seconds']:.0f} s, {stack['model_calls']} calls)"
+        + (f"; single process {utilisation(app):.2f} ({app['model_busy_seconds']:.0f} s of "
+           f"{app['wall_seconds']:.0f} s, {app['model_calls']} calls)"
+           if app and app.get("model_calls") else ""), None))
+    rows.append(Goal("RSS, topology (all pieces: after warm-up / after the run / peaks)", "—",
+                     f"{stack['rss_loaded_mb']:,.0f} / {stack['rss_after_mb']:,.0f} / "
+                     f"{stack['peak_rss_mb']:,.0f} MB", None))
     return rows
 
 

@@ -21,7 +21,7 @@ from core.settings import Settings
 
 Log = Callable[[str], None]
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("ingest", "retrieval", "answers", "app")
+STAGES = ("ingest", "retrieval", "answers", "app", "stack")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class BenchConfig:
     retrieval_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     retrieval_questions: int = 25  # per language
     llm_questions: int = 12  # per language
-    concurrency: int = 8
+    concurrency: int = 16  # issue 11: 16 simultaneous conversations, app and stack alike
+    stack_apps: int = 2  # app processes of the serving topology (stage "stack")
     skip_llm: bool = False
     skip_concurrency: bool = False
     isolate: bool = True  # each stage in its own process, so each peak RSS is its own
@@ -96,6 +97,16 @@ def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
         result = run_app(settings, parts.app_command, workdir, gold_for(name, config),
                          gold_questions(3)[:3], conversations=config.concurrency,
                          timeout=config.request_timeout, log=log)
+    elif name == "stack":
+        from bench.measure import gold_questions
+        from bench.stack_bench import run_stack
+
+        if not parts.stack_command:
+            raise ValueError("no stack command was handed in (BenchParts.stack_command)")
+        result = run_stack(settings, parts.stack_command, workdir, gold_for(name, config),
+                           gold_questions(3)[:3], apps=config.stack_apps,
+                           conversations=config.concurrency, timeout=config.request_timeout,
+                           log=log)
     else:
         raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGES)}")
     data = json.loads(json.dumps(asdict(result), default=str))
@@ -148,7 +159,7 @@ def merge(results: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
 
 def _uses(stage: str, key: str) -> bool:
     return {"chunks": "ingest", "retrieval_sizes": "retrieval", "llm_questions": "answers",
-            "concurrency": "app"}[key] == stage
+            "concurrency": "app", "stack_apps": "stack"}[key] == stage
 
 
 def machine() -> dict[str, Any]:
@@ -181,7 +192,7 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path, parts: Bench
     llm_ok, llm_note = settings.llm.backend != "local", ""
     if config.skip_llm:
         llm_note = "skipped (--skip-llm)"
-    elif settings.llm.backend == "local" and {"answers", "app"} & set(config.stages):
+    elif settings.llm.backend == "local" and {"answers", "app", "stack"} & set(config.stages):
         llm_ok, detail = llm_smoke_check(settings.gguf_path)
         llm_note = "" if llm_ok else f"local LLM unusable: {detail}"
         say(f"local LLM check: {'ok' if llm_ok else llm_note}")
@@ -193,10 +204,10 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path, parts: Bench
         if name == "answers" and (config.skip_llm or not llm_ok):
             stages[name] = {"skipped": llm_note}
             continue
-        if name == "app" and config.skip_concurrency:
+        if name in ("app", "stack") and config.skip_concurrency:
             stages[name] = {"skipped": "skipped (--skip-concurrency)"}
             continue
-        chosen = app_settings if name == "app" else settings
+        chosen = app_settings if name in ("app", "stack") else settings
         say(f"stage {name}: starting")
         began = time.perf_counter()
         try:
@@ -210,7 +221,7 @@ def run_all(config: BenchConfig, settings: Settings, workdir: Path, parts: Bench
         stages[name]["stage_seconds"] = round(time.perf_counter() - began, 1)
         stages[name]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         stages[name]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        if name == "app" and app_note:
+        if name in ("app", "stack") and app_note:
             stages[name]["note"] = app_note
         say(f"stage {name}: done in {stages[name]['stage_seconds']:.0f} s")
     return {

@@ -143,6 +143,24 @@ class UISettings(BaseModel):
     max_queue: int = Field(32, ge=1, description="Requests allowed to wait in the queue.")
 
 
+class ServeSettings(BaseModel):
+    """The serving topology of `oncoqa serve-stack`: store server, model server, app processes."""
+
+    apps: int = Field(1, ge=1, le=16, description="App processes (ports ui.port, ui.port + 1...).")
+    model_port: int = Field(
+        8080, description="Port of the OpenAI-compatible model server (more servers take the "
+        "next ports)."
+    )
+    model_servers: int = Field(
+        1, ge=1, le=8, description="Model server processes; app i asks server i mod N (each "
+        "server answers one request at a time: llama-cpp-python has no parallel slots)."
+    )
+    model_threads: int = Field(2, ge=1, description="CPU threads of each model server.")
+    startup_timeout: float = Field(
+        180.0, gt=0, description="Seconds each piece may take to answer its health check."
+    )
+
+
 class Settings(BaseSettings):
     """OncoQA settings. Env vars: ONCOQA_<FIELD>, nested with '__' (ONCOQA_LLM__BACKEND)."""
 
@@ -160,6 +178,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    serve: ServeSettings = ServeSettings()
 
     @property
     def models_dir(self) -> Path:

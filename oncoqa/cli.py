@@ -125,6 +125,51 @@ def ui(settings: Settings, host: str | None, port: int | None, share: bool) -> N
     serve(settings.model_copy(update={"ui": settings.ui.model_copy(update=update)}))
 
 
+@main.command("serve-stack")
+@click.option("--apps", type=click.IntRange(1, 16), default=None,
+              help="App processes (default ONCOQA_SERVE__APPS or 1).")
+@click.option("--app-port", type=int, default=None,
+              help="Port of the first app; the others take the next ones (default 7860).")
+@click.option("--store-port", type=int, default=None, help="Chroma server port (default 8000).")
+@click.option("--model-port", type=int, default=None, help="Model server port (default 8080).")
+@click.option("--model-servers", type=int, default=None,
+              help="Model server processes (default 1); app i asks server i mod N.")
+@click.option("--model-threads", type=int, default=None,
+              help="CPU threads of each model server (default 2).")
+@click.option("--log-dir", type=click.Path(path_type=Path), default=None,
+              help="Where each piece writes its log (default DATA_DIR/logs/stack).")
+@click.pass_obj
+@friendly
+def serve_stack(settings: Settings, apps: int | None, app_port: int | None,
+                store_port: int | None, model_port: int | None, model_servers: int | None,
+                model_threads: int | None, log_dir: Path | None) -> None:
+    """Serve with a Chroma server, a model server and app processes (Ctrl-C stops all)."""
+    from oncoqa.stack import run
+
+    serve = {k: v for k, v in (("apps", apps), ("model_port", model_port),
+                                ("model_servers", model_servers),
+                                ("model_threads", model_threads)) if v is not None}
+    settings = settings.model_copy(update={
+        "serve": settings.serve.model_copy(update=serve),
+        "store": settings.store.model_copy(update={"port": store_port or settings.store.port}),
+        "ui": settings.ui.model_copy(update={"port": app_port or settings.ui.port}),
+    })
+    logs = log_dir or settings.data_dir / "logs" / "stack"
+    sys.exit(run(settings, logs, lambda message: click.echo(message, err=True)))
+
+
+@main.command("model-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
+@click.option("--port", type=int, default=None, help="Port (default ONCOQA_SERVE__MODEL_PORT).")
+@click.pass_obj
+@friendly
+def model_server(settings: Settings, host: str, port: int | None) -> None:
+    """Serve the bundled GGUF as an OpenAI-compatible API (llama-cpp-python's server)."""
+    from oncoqa.model_server import serve
+
+    serve(settings, host, port or settings.serve.model_port)
+
+
 def _register_optional_commands() -> None:
     """Evaluation and benchmark commands live with their own packages; this composition root
     hands them the builders of what they measure."""

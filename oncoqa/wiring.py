@@ -209,4 +209,5 @@ def bench_parts() -> BenchParts:
         answerer=lambda settings, wrap: build_answerer(settings, wrap_llm=wrap),
         stage_command=(sys.executable, "-m", "oncoqa.bench_stage"),
         app_command=(sys.executable, "-m", "oncoqa.cli", "ui"),
+        stack_command=(sys.executable, "-m", "oncoqa.cli", "serve-stack"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +19,22 @@ from pydantic import ConfigDict, PrivateAttr
 from core.errors import LLMUnavailableError, ModelMissingError
 from core.settings import LLMSettings, Settings
 
+log = logging.getLogger(__name__)
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 _REBUILD = "rebuild it with `oncoqa prepare --force` (or `make models`)"
+
+
+def check_gguf(path: Path) -> None:
+    """ModelMissingError unless path is a GGUF file (the check llama.cpp's loader lacks)."""
+    if not path.exists():
+        raise ModelMissingError(
+            f"the local LLM is not prepared ({path})",
+            hint="run `make models` or `oncoqa prepare`, or set ONCOQA_LLM__BACKEND",
+        )
+    with path.open("rb") as handle:
+        if handle.read(4) != b"GGUF":
+            raise ModelMissingError(f"the local LLM file {path} is damaged "
+                                    "(it does not start like a GGUF file)", hint=_REBUILD)
 
 
 class LlamaCppChat(BaseChatModel):
@@ -48,15 +63,7 @@ class LlamaCppChat(BaseChatModel):
 
     def _load(self) -> Any:
         if self._llama is None:
-            if not self.model_path.exists():
-                raise ModelMissingError(
-                    f"the local LLM is not prepared ({self.model_path})",
-                    hint="run `make models` or `oncoqa prepare`, or set ONCOQA_LLM__BACKEND",
-                )
-            with self.model_path.open("rb") as handle:
-                if handle.read(4) != b"GGUF":
-                    raise ModelMissingError(f"the local LLM file {self.model_path} is damaged "
-                                            "(it does not start like a GGUF file)", hint=_REBUILD)
+            check_gguf(self.model_path)
             from llama_cpp import Llama
 
             try:
@@ -69,10 +76,16 @@ class LlamaCppChat(BaseChatModel):
                                         "loaded (damaged or cut short)", hint=_REBUILD) from exc
             # Keeps the evaluated state of recent prompts, so the fixed system prompt is not
             # recomputed after a rewrite or translation call used the context in between.
-            from llama_cpp import LlamaRAMCache
-
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=512 << 20))
+            self._llama.set_cache(ram_cache(CACHE_BYTES))
         return self._llama
+
+    def _timed(self, started: float, result: dict[str, Any] | None = None) -> None:
+        """One log line per model call: the time it held the model (what a benchmark adds up
+        as the model's busy time) and its token counts when known."""
+        usage = (result or {}).get("usage") or {}
+        log.info("local model call: %.3f s busy, %s prompt + %s generated tokens",
+                 time.perf_counter() - started, usage.get("prompt_tokens", "?"),
+                 usage.get("completion_tokens", "?"))
 
     def _payload(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +105,9 @@ class LlamaCppChat(BaseChatModel):
                   **kwargs: Any) -> ChatResult:
         llama = self._load()
         with self._lock:
+            started = time.perf_counter()
             result = llama.create_chat_completion(**self._payload(messages, stop, kwargs))
+            self._timed(started, result)
         text = result["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
@@ -101,15 +116,40 @@ class LlamaCppChat(BaseChatModel):
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama = self._load()
         with self._lock:
-            for part in llama.create_chat_completion(
-                **self._payload(messages, stop, kwargs), stream=True
-            ):
-                delta = part["choices"][0]["delta"].get("content") or ""
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
+            started = time.perf_counter()
+            try:
+                for part in llama.create_chat_completion(
+                    **self._payload(messages, stop, kwargs), stream=True
+                ):
+                    delta = part["choices"][0]["delta"].get("content") or ""
+                    if delta:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                        if run_manager:
+                            run_manager.on_llm_new_token(delta, chunk=chunk)
+                        yield chunk
+            finally:
+                self._timed(started)
+
+
+# 512 MB holds three evaluated prompts of the bundled model (about 165 MB each, see ram_cache).
+CACHE_BYTES = 512 << 20
+
+
+def ram_cache(capacity_bytes: int) -> Any:
+    """llama-cpp-python's RAM prompt cache, with a size limit that counts what each entry
+    really holds. Its own count is the llama.cpp state alone (tens of MB for a few hundred
+    tokens), but every entry also keeps a copy of the logits buffer (n_batch x vocabulary
+    float32: 256 x 151,936 x 4 = 148 MB for Qwen2.5): a "512 MB" cache held ~30 entries, several
+    GB, which is the app's memory growth under concurrent conversations."""
+    from llama_cpp import LlamaRAMCache
+
+    class CountedRAMCache(LlamaRAMCache):
+        @property
+        def cache_size(self) -> int:
+            return sum(state.llama_state_size + state.scores.nbytes + state.input_ids.nbytes
+                       for state in self.cache_state.values())
+
+    return CountedRAMCache(capacity_bytes=capacity_bytes)
 
 
 def make_llm(settings: Settings) -> BaseChatModel | None:
@@ -178,6 +218,15 @@ def _openai_chat(llm: LLMSettings) -> BaseChatModel:
         def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
             with self._breaker.call(llm.base_url):
                 yield from super()._stream(*args, **kwargs)
+
+        def _get_request_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            # langchain-openai renames the token cap to `max_completion_tokens`, which
+            # llama-cpp-python's server ignores: it then generates until a stop word or the
+            # context is full. `max_tokens` is the name OpenAI-compatible servers all read.
+            payload = dict(super()._get_request_payload(*args, **kwargs))
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
 
     return GuardedChatOpenAI(
         base_url=llm.base_url, api_key=llm.api_key,

@@ -155,13 +155,16 @@ def test_the_entry_point_hands_the_bench_a_wrapped_generator(seeded: Settings) -
 
 def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: Path) -> None:
     stages = quick_results["stages"]
-    assert set(stages) == {"ingest", "retrieval", "answers", "app"}
+    assert set(stages) == {"ingest", "retrieval", "answers", "app", "stack"}
     assert not [name for name, data in stages.items() if "error" in data or "skipped" in data]
     assert stages["ingest"]["reingest_embedded"] == 0
     assert stages["ingest"]["chunks"] == stages["ingest"]["corpus"]["chunks"]
     assert stages["answers"]["questions"] == 2
     assert stages["app"]["completed"] == 3 and stages["app"]["errors"] == 0
     assert {c["language"] for c in stages["app"]["conversations"]} == {"en", "zh"}
+    # The serving topology (extractive: store server + apps, no model server) in the same run.
+    assert stages["stack"]["completed"] == 3 and stages["stack"]["errors"] == 0
+    assert stages["stack"]["apps"] == 2
     report = build_report(quick_results)
     paths = write_report(report, tmp_path / "out")
     assert [p.name for p in paths] == ["latest.json", "latest.md"]
@@ -172,7 +175,9 @@ def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: 
     assert "## Retrieval latency by component" in text and "Quick run" in text
     metrics = " ".join(g["metric"] for g in report["goals"])
     for needle in ("Ingestion overhead", "Re-ingest", "Retrieval latency at", "first token",
-                   "Peak RSS, ingestion", "Peak RSS, app", "3 simultaneous conversations"):
+                   "Peak RSS, ingestion", "Peak RSS, app", "3 simultaneous conversations",
+                   "3 simultaneous conversations (server topology: store server + model server "
+                   "+ app)"):
         assert needle in metrics
 
 
@@ -235,10 +240,10 @@ def test_merge_keeps_earlier_stages_and_says_so(quick_results: dict[str, Any]) -
     later["stages"] = {"app": {**later["stages"]["app"], "completed": 99}}
     later["config"] = {**later["config"], "chunks": 1, "stages": ["app"]}
     merged = merge(later, quick_results)
-    assert list(merged["stages"]) == ["ingest", "retrieval", "answers", "app"]
+    assert list(merged["stages"]) == ["ingest", "retrieval", "answers", "app", "stack"]
     assert merged["stages"]["app"]["completed"] == 99
     assert merged["stages"]["ingest"] == quick_results["stages"]["ingest"]
-    assert set(merged["meta"]["carried_over"]) == {"ingest", "retrieval", "answers"}
+    assert set(merged["meta"]["carried_over"]) == {"ingest", "retrieval", "answers", "stack"}
     assert merged["config"]["chunks"] == quick_results["config"]["chunks"]
     assert "carried over from earlier runs" in markdown(build_report(merged))
 

@@ -116,13 +116,15 @@ def _title(ui_lang: str) -> str:
 
 def _api(engine: Engine, settings: Settings, session: gr.State) -> None:
     """Endpoints for gradio_client: ask (text), ask_json (Answer.to_json()), feedback. A Client
-    keeps one session, so its consecutive calls form one conversation."""
+    keeps one session, so its consecutive calls form one conversation; ask_turn takes the
+    conversation with the question instead (no session: any app process can answer)."""
     with gr.Column(visible=False):
         question = gr.Textbox(label="message")
         text, data = gr.Textbox(label="answer"), gr.JSON(label="answer_json")
+        history, reply = gr.JSON(label="history"), gr.JSON(label="reply")
         rating, note = gr.Textbox(label="rating"), gr.Textbox(label="comment")
         result = gr.Textbox(label="result")
-        ask, ask_json, rate = gr.Button(), gr.Button(), gr.Button()
+        ask, ask_json, ask_turn, rate = gr.Button(), gr.Button(), gr.Button(), gr.Button()
 
     def ask_text(message: str, state: Session) -> tuple[str, Session]:
         """Answers one question (a follow-up of this client's previous ones) as plain text."""
@@ -132,6 +134,12 @@ def _api(engine: Engine, settings: Settings, session: gr.State) -> None:
         """Answers one question; returns the `oncoqa ask --json` object."""
         return chat.final_answer(engine, message, state).to_json(), state
 
+    def ask_in_conversation(message: str, turns: Any) -> dict[str, Any]:
+        """Answers one question of the conversation sent with it (a list of {"question",
+        "answer"}, oldest first) and keeps no state: with several app processes, any of them
+        can answer any turn."""
+        return chat.stateless_answer(engine, message, turns).to_json()
+
     def feedback(value: str, comment: str, state: Session) -> str:
         """Rates this client's last answer: value "up" or "down", with an optional comment."""
         lang = state.last.answer.language if state.last else "en"
@@ -140,6 +148,8 @@ def _api(engine: Engine, settings: Settings, session: gr.State) -> None:
     ask.click(ask_text, [question, session], [text, session], api_name="ask",
               concurrency_id="answer")
     ask_json.click(ask_structured, [question, session], [data, session], api_name="ask_json",
+                   concurrency_id="answer")
+    ask_turn.click(ask_in_conversation, [question, history], [reply], api_name="ask_turn",
                    concurrency_id="answer")
     rate.click(feedback, [rating, note, session], [result], api_name="feedback")
 

@@ -133,6 +133,26 @@ def final_answer(engine: Engine, message: str, session: Session) -> Answer:
     return final
 
 
+def history_from(data: object) -> list[Turn]:
+    """The turns a caller sent: a list of {"question": str, "answer": str}, oldest first."""
+    if data in (None, ""):
+        return []
+    if not isinstance(data, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("question"), str)
+            and isinstance(item.get("answer", ""), str) for item in data):
+        raise BadQuestionError('history must be a list of {"question": ..., "answer": ...}')
+    return [Turn(question=item["question"], answer=item.get("answer", "")) for item in data]
+
+
+def stateless_answer(engine: Engine, message: str, history: object) -> Answer:
+    """The API turn for a conversation whose history comes with the request."""
+    try:
+        turns = history_from(history)
+    except BadQuestionError as exc:
+        return error_answer(exc.message, message or "")
+    return final_answer(engine, message, Session(history=turns))
+
+
 def rate(settings: Settings, exchange: Exchange | None, rating: object, comment: str,
          ui_lang: str) -> str:
     """Appends the feedback line for an exchange; returns the message to show the user."""
