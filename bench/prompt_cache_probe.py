@@ -4,7 +4,7 @@ RSS after each new prompt, with the library's cache or `qa.llm.ram_cache`, both 
     python -m bench.prompt_cache_probe library 7
     python -m bench.prompt_cache_probe counted 7
 
-Each run is one fresh process; run both one after the other to compare (docs-serve.md)."""
+Each run is one fresh process; run both one after the other to compare (docs/serving.md)."""
 
 from __future__ import annotations
 
