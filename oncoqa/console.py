@@ -102,6 +102,8 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
     for source in report.documents_removed:
         table.add_row(source, "[red]removed[/]", "-", "file no longer in the corpus")
     out.print(table)
+    if report.rebuilt_because:
+        out.print(f"[yellow]index rebuilt[/]: {report.rebuilt_because}")
     out.print(
         f"documents read: {len(report.documents)}, skipped: {len(report.skipped)}, "
         f"removed: {len(report.documents_removed)}\n"
