@@ -12,10 +12,12 @@ DEFAULT_E5 = "multilingual-e5-small"
 
 
 class EmbeddingSettings(BaseModel):
-    backend: Literal["sentence-transformers", "hash"] = Field(
+    backend: Literal["onnx-int8", "sentence-transformers", "hash"] = Field(
         "sentence-transformers",
-        description="'sentence-transformers' runs a real model; 'hash' is a tiny deterministic "
-        "character-bigram embedder for tests and model-free demos.",
+        description="'onnx-int8' runs the bundled e5 quantized to int8 in onnxruntime (built by "
+        "`oncoqa prepare`, see docs-embed.md); 'sentence-transformers' runs the model in torch "
+        "fp32; 'hash' is a tiny deterministic character-bigram embedder for tests and "
+        "model-free demos. Changing it makes the next ingest rebuild the index.",
     )
     model: str = Field(
         DEFAULT_E5,

@@ -39,6 +39,9 @@ def prepare_models(settings: Settings, *, force: bool, skip_llm: bool) -> None:
     started = time.perf_counter()
     e5 = models.build_e5(settings.models_dir / "multilingual-e5-small", force=force)
     console.print(f"embedding model ready: {e5}")
+    onnx = models.build_e5_onnx(e5, settings.models_dir / models.ONNX_DIRNAME, force=force,
+                                say=console.print)
+    console.print(f"int8 ONNX embedding model ready: {onnx}")
     if not skip_llm:
         with _bar("assembling LLM (bytes)") as (bar, task):
             gguf = models.assemble_gguf(
