@@ -239,11 +239,12 @@ def make_embeddings(settings: EmbeddingSettings, models_dir: Path) -> CountingEm
                 threads=settings.threads,
                 query_threads=settings.query_threads,
             )
-        case "onnx-int8":
+        case "onnx-fp32" | "onnx-int8":
             from ingest.onnx_embeddings import OnnxEmbeddings
 
             return OnnxEmbeddings(
                 onnx_folder(settings, models_dir),
+                precision="int8" if settings.backend == "onnx-int8" else "fp32",
                 query_prefix=settings.query_prefix,
                 passage_prefix=settings.passage_prefix,
                 batch_size=settings.batch_size,
@@ -253,21 +254,21 @@ def make_embeddings(settings: EmbeddingSettings, models_dir: Path) -> CountingEm
         case "hash":
             return HashEmbeddings()
     raise ValueError(
-        f"unknown embedding backend {settings.backend!r}; choose onnx-int8, "
+        f"unknown embedding backend {settings.backend!r}; choose onnx-fp32, onnx-int8, "
         "sentence-transformers or hash"
     )
 
 
-ONNX_INT8_DIRNAME = f"{DEFAULT_E5}-onnx-int8"
+ONNX_DIRNAME = f"{DEFAULT_E5}-onnx"
 
 
 def onnx_folder(settings: EmbeddingSettings, models_dir: Path) -> Path:
-    """The int8 ONNX build of the bundled e5 (`oncoqa prepare` makes it from the local weights);
+    """The ONNX build of the bundled e5 (`oncoqa prepare` makes it from the local weights);
     other models have no ONNX build."""
     if settings.model != DEFAULT_E5:
         raise ModelMissingError(
-            f"the onnx-int8 embedding backend runs only the bundled {DEFAULT_E5}, not "
+            f"the {settings.backend} embedding backend runs only the bundled {DEFAULT_E5}, not "
             f"{settings.model!r}",
             hint="set ONCOQA_EMBEDDING__BACKEND=sentence-transformers for other models",
         )
-    return models_dir / ONNX_INT8_DIRNAME
+    return models_dir / ONNX_DIRNAME

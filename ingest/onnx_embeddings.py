@@ -1,21 +1,26 @@
-"""multilingual-e5-small through onnxruntime: the int8 graph `oncoqa prepare` builds, e5 prompts,
-mean pooling and normalisation inside the graph, batches sorted by length to cut padding."""
+"""multilingual-e5-small through onnxruntime: the fused fp32 or int8 graph `oncoqa prepare` builds,
+e5 prompts, mean pooling and normalisation inside the graph, batches sorted by length."""
 
 from __future__ import annotations
 
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from core.errors import ModelMissingError
 from ingest.embeddings import CountingEmbeddings
 from ingest.identity import EmbeddingIdentity
 
-MODEL_FILE = "model.onnx"
+Precision = Literal["fp32", "int8"]
 TOKENIZER_FILE = "tokenizer.json"
 MARKER = ".oncoqa-build.json"  # written last by the build: its presence means a whole build
 _PAD_ID = 1  # XLM-R's <pad>; masked out, so its value does not change the vectors
+_BIG_TABLE = 1 << 22  # weights with at least this many values are shared between sessions
+
+
+def model_file(precision: Precision) -> str:
+    return f"model-{precision}.onnx"
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:
@@ -38,6 +43,7 @@ class OnnxEmbeddings(CountingEmbeddings):
         self,
         folder: Path,
         *,
+        precision: Precision = "int8",
         query_prefix: str = "query: ",
         passage_prefix: str = "passage: ",
         batch_size: int = 32,
@@ -47,6 +53,7 @@ class OnnxEmbeddings(CountingEmbeddings):
     ) -> None:
         super().__init__()
         self.folder = Path(folder)
+        self.precision = precision
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
@@ -55,22 +62,22 @@ class OnnxEmbeddings(CountingEmbeddings):
         self.max_tokens = max_tokens
         self._tokenizer: Any = None
         self._sessions: dict[int, Any] = {}
+        self._tables: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
     @property
     def identity(self) -> EmbeddingIdentity:
-        marker = read_marker(self.folder) or {}
-        found = marker.get("identity") or {}
+        found = (read_marker(self.folder) or {}).get("identity") or {}
+        runtime = (found.get("runtimes") or {}).get(self.precision, "onnxruntime (unknown build)")
         return EmbeddingIdentity(model=str(found.get("model", self.folder.name)),
-                                 runtime=str(found.get("runtime", "onnxruntime (unknown build)")),
-                                 detail=str(found.get("detail", "")))
+                                 runtime=str(runtime), detail=str(found.get("detail", "")))
 
     def warm_up(self) -> None:
         self._session(self.threads)
         self._session(self.query_threads)
 
     def _check(self) -> None:
-        for name in (MODEL_FILE, TOKENIZER_FILE):
+        for name in (model_file(self.precision), TOKENIZER_FILE):
             if not (self.folder / name).is_file():
                 raise ModelMissingError(
                     f"the ONNX embedding model is not built ({self.folder / name} is missing)",
@@ -97,9 +104,27 @@ class OnnxEmbeddings(CountingEmbeddings):
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 # A spinning worker burns a core its partner may need when the machine is shared.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                for name, value in self._big_tables().items():
+                    options.add_initializer(name, value)
                 self._sessions[threads] = ort.InferenceSession(
-                    str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+                    str(self.folder / model_file(self.precision)), options,
+                    providers=["CPUExecutionProvider"])
             return self._sessions[threads]
+
+    def _big_tables(self) -> dict[str, Any]:
+        """The large weight tables (the 250k-row word embeddings), read once and handed to every
+        session: a second session (questions on fewer threads) then holds no copy of its own."""
+        if self._tables is None:
+            import numpy as np
+            import onnx
+            import onnxruntime as ort
+            from onnx import numpy_helper
+
+            graph = onnx.load(str(self.folder / model_file(self.precision))).graph
+            self._tables = {
+                t.name: ort.OrtValue.ortvalue_from_numpy(numpy_helper.to_array(t))
+                for t in graph.initializer if int(np.prod(t.dims)) >= _BIG_TABLE}
+        return self._tables
 
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         import numpy as np

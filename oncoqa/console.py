@@ -41,7 +41,7 @@ def prepare_models(settings: Settings, *, force: bool, skip_llm: bool) -> None:
     console.print(f"embedding model ready: {e5}")
     onnx = models.build_e5_onnx(e5, settings.models_dir / models.ONNX_DIRNAME, force=force,
                                 say=console.print)
-    console.print(f"int8 ONNX embedding model ready: {onnx}")
+    console.print(f"ONNX embedding models (fp32, int8) ready: {onnx}")
     if not skip_llm:
         with _bar("assembling LLM (bytes)") as (bar, task):
             gguf = models.assemble_gguf(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.embeddings import ONNX_DIRNAME
 from oncoqa.e5_build import E5_DIRNAME, E5_MARKER, build_e5, dequantize_q4
-from oncoqa.e5_onnx_build import ONNX_DIRNAME, build_e5_onnx
+from oncoqa.e5_onnx_build import build_e5_onnx
 from oncoqa.gguf_build import GGUF_NAME, GGUF_SHA256, GGUF_SIZE, assemble_gguf
 from oncoqa.model_packages import ModelPrepError, Progress
 

@@ -1,4 +1,4 @@
-"""The int8 ONNX backend on a tiny random BERT built here: export, fuse, quantize, load, embed.
+"""The ONNX backends on a tiny random BERT built here: export, fuse, quantize, load, embed.
 
 The real e5 is checked against today's torch vectors in tests/test_real_onnx.py."""
 
@@ -12,8 +12,8 @@ import pytest
 
 from core.errors import ModelMissingError
 from core.settings import EmbeddingSettings
-from ingest.embeddings import ONNX_INT8_DIRNAME, make_embeddings
-from ingest.onnx_embeddings import MARKER, MODEL_FILE, OnnxEmbeddings, padded
+from ingest.embeddings import ONNX_DIRNAME, make_embeddings
+from ingest.onnx_embeddings import MARKER, OnnxEmbeddings, model_file, padded
 from oncoqa.e5_onnx_build import RECIPE, build_e5_onnx
 
 WORDS = ["query", "passage", ":", "chemo", "surgery", "radiotherapy", "fatigue", "nausea", "rest",
@@ -70,27 +70,41 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return source, folder
 
 
-def test_build_writes_a_fused_int8_graph_and_reruns_instantly(built: tuple[Path, Path]) -> None:
+def test_build_writes_fused_fp32_and_int8_graphs_and_reruns_instantly(
+        built: tuple[Path, Path]) -> None:
     import onnx
 
     source, folder = built
     marker = json.loads((folder / MARKER).read_text())
-    assert marker["identity"]["runtime"] == RECIPE.runtime
+    assert marker["identity"]["runtimes"] == RECIPE.runtimes()
     assert marker["fused"].get("Attention") == 2  # one fused attention per layer
-    graph = onnx.load(str(folder / MODEL_FILE), load_external_data=False).graph
-    ops = {node.op_type for node in graph.node}
-    assert {"QAttention", "MatMulInteger"} & ops, ops  # the layers really run in int8
+    ops = {p: {node.op_type for node in onnx.load(str(folder / model_file(p)),
+                                                 load_external_data=False).graph.node}
+           for p in ("fp32", "int8")}
+    assert "Attention" in ops["fp32"] and not {"QAttention", "MatMulInteger"} & ops["fp32"]
+    assert {"QAttention", "MatMulInteger"} & ops["int8"]  # the layers really run in int8
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
-    stamp = (folder / MODEL_FILE).stat().st_mtime_ns
+    stamp = (folder / model_file("int8")).stat().st_mtime_ns
     quiet: list[str] = []
     assert build_e5_onnx(source, folder, say=quiet.append) == folder
-    assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp and not quiet
+    assert (folder / model_file("int8")).stat().st_mtime_ns == stamp and not quiet
 
 
-def test_vectors_match_torch_and_do_not_depend_on_batching(built: tuple[Path, Path]) -> None:
+TEXTS = ["chemo before surgery", "fatigue after radiotherapy is a the of and rest weeks",
+         "化 疗 后", "nausea", "the surgery is weeks after chemo and rest"]
+
+
+def test_fp32_graph_gives_torchs_vectors(built: tuple[Path, Path]) -> None:
     source, folder = built
-    texts = ["chemo before surgery", "fatigue after radiotherapy is a the of and rest weeks",
-             "化 疗 后", "nausea", "the surgery is weeks after chemo and rest"]
+    model = OnnxEmbeddings(folder, precision="fp32", batch_size=2, threads=1)
+    vectors = np.array(model.embed_documents(TEXTS))
+    reference = _torch_vectors(source, ["passage: " + t for t in TEXTS])
+    assert np.abs(vectors - reference).max() < 1e-4  # same vectors, padding and all
+
+
+def test_int8_vectors_match_torch_and_do_not_depend_on_batching(built: tuple[Path, Path]) -> None:
+    source, folder = built
+    texts = TEXTS
     model = OnnxEmbeddings(folder, batch_size=2, threads=1)
     together = np.array(model.embed_documents(texts))
     alone = np.array([model.embed_documents([t])[0] for t in texts])
@@ -109,11 +123,12 @@ def test_vectors_match_torch_and_do_not_depend_on_batching(built: tuple[Path, Pa
     assert model.embed_documents([]) == []
 
 
-def test_identity_comes_from_the_build(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_identity_comes_from_the_build(built: tuple[Path, Path]) -> None:
     _, folder = built
-    identity = OnnxEmbeddings(folder).identity
-    assert identity.model == "tiny-e5" and identity.runtime == RECIPE.runtime
-    assert "onnxruntime" in identity.detail
+    int8, fp32 = OnnxEmbeddings(folder).identity, OnnxEmbeddings(folder, precision="fp32").identity
+    assert int8.model == fp32.model == "tiny-e5"
+    assert (int8.runtime, fp32.runtime) == (RECIPE.runtimes()["int8"], RECIPE.runtimes()["fp32"])
+    assert not int8.same_vectors(fp32) and "onnxruntime" in int8.detail
 
 
 def test_padding_and_missing_model_errors(tmp_path: Path) -> None:
@@ -123,9 +138,11 @@ def test_padding_and_missing_model_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError, match="not built") as missing:
         model.embed_query("x")
     assert "oncoqa prepare" in missing.value.friendly()
-    made = make_embeddings(EmbeddingSettings(backend="onnx-int8"), tmp_path)
-    assert isinstance(made, OnnxEmbeddings) and made.folder == tmp_path / ONNX_INT8_DIRNAME
-    assert made.query_threads == EmbeddingSettings().query_threads
+    for backend, precision in (("onnx-int8", "int8"), ("onnx-fp32", "fp32")):
+        made = make_embeddings(EmbeddingSettings(backend=backend), tmp_path)
+        assert isinstance(made, OnnxEmbeddings) and made.folder == tmp_path / ONNX_DIRNAME
+        assert made.precision == precision
+        assert made.query_threads == EmbeddingSettings().query_threads
     with pytest.raises(ModelMissingError, match="only the bundled") as other:
         make_embeddings(EmbeddingSettings(backend="onnx-int8", model="some/other-model"),
                         tmp_path)
