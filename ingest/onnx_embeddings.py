@@ -104,11 +104,19 @@ class OnnxEmbeddings(CountingEmbeddings):
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 # A spinning worker burns a core its partner may need when the machine is shared.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                for name, value in self._big_tables().items():
-                    options.add_initializer(name, value)
-                self._sessions[threads] = ort.InferenceSession(
-                    str(self.folder / model_file(self.precision)), options,
-                    providers=["CPUExecutionProvider"])
+                from google.protobuf.message import DecodeError
+                from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
+
+                path = self.folder / model_file(self.precision)
+                try:
+                    for name, value in self._big_tables().items():
+                        options.add_initializer(name, value)
+                    self._sessions[threads] = ort.InferenceSession(
+                        str(path), options, providers=["CPUExecutionProvider"])
+                except (DecodeError, InvalidProtobuf, Fail) as exc:
+                    raise ModelMissingError(f"the ONNX embedding model {path} is damaged",
+                                            hint="rebuild it with `oncoqa prepare --force`"
+                                            ) from exc
             return self._sessions[threads]
 
     def _big_tables(self) -> dict[str, Any]:

@@ -147,3 +147,15 @@ def test_padding_and_missing_model_errors(tmp_path: Path) -> None:
         make_embeddings(EmbeddingSettings(backend="onnx-int8", model="some/other-model"),
                         tmp_path)
     assert "BACKEND=sentence-transformers" in other.value.friendly()
+
+
+def test_a_damaged_graph_is_named_with_the_fix(built: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    _, folder = built
+    copy = Path(shutil.copytree(folder, tmp_path / "copy"))
+    graph = copy / model_file("fp32")
+    graph.write_bytes(graph.read_bytes()[:1000])  # a copy cut short
+    with pytest.raises(ModelMissingError, match="is damaged") as damaged:
+        OnnxEmbeddings(copy, precision="fp32").embed_query("chemo")
+    assert "oncoqa prepare --force" in damaged.value.friendly()
