@@ -16,6 +16,7 @@ from bench.corpus_gen import generate
 from bench.measure import GoldQuestion, Summary
 from core.settings import Settings
 from ingest.embeddings import CountingEmbeddings, SentenceTransformerEmbeddings
+from ingest.onnx_embeddings import OnnxEmbeddings
 from ingest.pipeline import ingest
 from qa import retriever as retriever_module
 from qa.bm25 import BM25Builder
@@ -159,10 +160,10 @@ class RetrievalResult:
 
 def thread_probe(query_model: CountingEmbeddings, questions: Sequence[GoldQuestion],
                  rounds: int = 2) -> dict[str, Summary]:
-    """Question embedding latency with 1 torch thread and with the passage thread count,
+    """Question embedding latency with 1 thread and with the passage thread count,
     interleaved."""
-    if not isinstance(query_model, SentenceTransformerEmbeddings):
-        return {}  # not a torch model
+    if not isinstance(query_model, SentenceTransformerEmbeddings | OnnxEmbeddings):
+        return {}  # no thread setting
     configured = query_model.query_threads
     times: dict[str, list[float]] = {}
     try:

@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from core.errors import ModelMissingError
 from core.settings import DEFAULT_E5, EmbeddingSettings
 from core.text import CJK_RUN
+from ingest.identity import EmbeddingIdentity
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -69,6 +70,11 @@ class CountingEmbeddings(Embeddings):
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         raise NotImplementedError
 
+    @property
+    def identity(self) -> EmbeddingIdentity:
+        """Which model and runtime make these vectors (recorded in the index; cheap, no load)."""
+        return EmbeddingIdentity(model=type(self).__name__, runtime="python")
+
     def warm_up(self) -> None:
         """Load whatever is lazy now, so the first user does not pay for it."""
 
@@ -96,6 +102,15 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
         # its descheduled partner (bench/RESULTS.md), so questions may use fewer threads.
         self.query_threads = query_threads or threads
         self._model: Any = None
+
+    @property
+    def identity(self) -> EmbeddingIdentity:
+        import importlib.metadata
+
+        versions = ", ".join(f"{name} {importlib.metadata.version(name)}"
+                             for name in ("sentence-transformers", "torch"))
+        return EmbeddingIdentity(model=Path(self.model_name).name,
+                                 runtime="sentence-transformers torch fp32", detail=versions)
 
     def warm_up(self) -> None:
         self._load()
@@ -140,6 +155,10 @@ class HashEmbeddings(CountingEmbeddings):
     def __init__(self, dims: int = 384) -> None:
         super().__init__()
         self.dims = dims
+
+    @property
+    def identity(self) -> EmbeddingIdentity:
+        return EmbeddingIdentity(model=f"hash-{self.dims}", runtime="python")
 
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         return [self._vector(t) for t in texts]
@@ -220,8 +239,36 @@ def make_embeddings(settings: EmbeddingSettings, models_dir: Path) -> CountingEm
                 threads=settings.threads,
                 query_threads=settings.query_threads,
             )
+        case "onnx-fp32" | "onnx-int8":
+            from ingest.onnx_embeddings import OnnxEmbeddings
+
+            return OnnxEmbeddings(
+                onnx_folder(settings, models_dir),
+                precision="int8" if settings.backend == "onnx-int8" else "fp32",
+                query_prefix=settings.query_prefix,
+                passage_prefix=settings.passage_prefix,
+                batch_size=settings.batch_size,
+                threads=settings.threads,
+                query_threads=settings.query_threads,
+            )
         case "hash":
             return HashEmbeddings()
     raise ValueError(
-        f"unknown embedding backend {settings.backend!r}; choose sentence-transformers or hash"
+        f"unknown embedding backend {settings.backend!r}; choose onnx-fp32, onnx-int8, "
+        "sentence-transformers or hash"
     )
+
+
+ONNX_DIRNAME = f"{DEFAULT_E5}-onnx"
+
+
+def onnx_folder(settings: EmbeddingSettings, models_dir: Path) -> Path:
+    """The ONNX build of the bundled e5 (`oncoqa prepare` makes it from the local weights);
+    other models have no ONNX build."""
+    if settings.model != DEFAULT_E5:
+        raise ModelMissingError(
+            f"the {settings.backend} embedding backend runs only the bundled {DEFAULT_E5}, not "
+            f"{settings.model!r}",
+            hint="set ONCOQA_EMBEDDING__BACKEND=sentence-transformers for other models",
+        )
+    return models_dir / ONNX_DIRNAME

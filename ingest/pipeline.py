@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -15,6 +17,7 @@ from ingest import keywords as keyword_index
 from ingest.chunk import chunk_text
 from ingest.clean import clean
 from ingest.embeddings import CountingEmbeddings
+from ingest.identity import mismatch
 from ingest.load import Skipped, SourceText, fallback_title, load_file, scan
 from ingest.manifest import load_manifest
 from ingest.schema import chunk_document
@@ -23,6 +26,7 @@ from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lo
 # (stage, done, total): stage is "read" (documents) or "embed" (chunks).
 Progress = Callable[[str, int, int], None]
 SAME_NAME = "same shown name as another file (name bytes that are not UTF-8 show as \\xNN)"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class IngestReport:
     documents_removed: tuple[str, ...]
     embedded: int
     seconds: float
+    rebuilt_because: str = ""  # set when stored vectors came from another embedder
 
     @property
     def chunks_per_second(self) -> float:
@@ -92,12 +97,16 @@ def ingest(
     notify = progress or (lambda stage, done, total: None)
     with writer_lock(settings):
         client = open_client(settings)
-        if rebuild:
+        reason = "" if rebuild else stale_embedding(client, settings, embeddings) or ""
+        if reason:
+            log.warning("Rebuilding the index: %s", reason)
+        if rebuild or reason:
             for name in (settings.store.collection, f"{settings.store.collection}_documents"):
                 if name in {c.name for c in client.list_collections()}:
                     client.delete_collection(name)
         store = ChunkStore(client, settings.store.collection, embeddings)
         registry = Registry(client, settings.store.collection)
+        registry.record_embedding(embeddings.identity)  # before any vector is written
         run = _Run(settings, store, registry, embeddings, notify, plan or (lambda p: None),
                    keywords)
         run.sync(corpus_dir)
@@ -110,7 +119,19 @@ def ingest(
         documents_removed=tuple(run.gone),
         embedded=embeddings.embedded_passages - embedded_before,
         seconds=time.perf_counter() - started,
+        rebuilt_because=reason,
     )
+
+
+def stale_embedding(client: Any, settings: Settings,
+                    embeddings: CountingEmbeddings) -> str | None:
+    """Why the stored index must be rebuilt for this embedder (its vectors came from another
+    model or runtime); None when it fits or there is no index yet."""
+    if settings.store.collection not in {c.name for c in client.list_collections()}:
+        return None
+    chunks = client.get_collection(settings.store.collection, embedding_function=None).count()
+    stored = Registry(client, settings.store.collection).embedding()
+    return mismatch(stored, embeddings.identity, chunks)
 
 
 class _Run:

@@ -27,9 +27,11 @@ from core.errors import (
     StoreUnavailableError,
 )
 from core.settings import Settings
+from ingest.identity import EmbeddingIdentity
 from ingest.schema import DOC_SHA, SOURCE
 
 _INDEX_RECORD = "__index__"
+_EMBEDDING_RECORD = "__embedding__"  # which model and runtime made the stored vectors
 _LOCK_NAME = ".oncoqa-writer.lock"
 _LOW_SPACE = 16 << 20  # below this much free space, a failed Chroma write means a full disk
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -216,7 +218,7 @@ class Registry:
         page = self._col.get(include=["metadatas"])
         records = {}
         for rid, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-            if rid != _INDEX_RECORD:
+            if rid not in (_INDEX_RECORD, _EMBEDDING_RECORD):
                 records[rid] = DocRecord(
                     source=rid,
                     sha256=str(meta["sha256"]),
@@ -251,6 +253,25 @@ class Registry:
         page = self._col.get(ids=[_INDEX_RECORD], include=["metadatas"])
         metas = page["metadatas"] or []
         return str(metas[0]["version"]) if metas else ""
+
+    def embedding(self) -> EmbeddingIdentity | None:
+        """The identity of the embedder that made the stored vectors; None when not recorded."""
+        page = self._col.get(ids=[_EMBEDDING_RECORD], include=["metadatas"])
+        metas = page["metadatas"] or []
+        if not metas:
+            return None
+        meta = metas[0]
+        return EmbeddingIdentity(model=str(meta.get("model", "")),
+                                 runtime=str(meta.get("runtime", "")),
+                                 detail=str(meta.get("detail", "")))
+
+    def record_embedding(self, identity: EmbeddingIdentity) -> None:
+        self._col.upsert(
+            ids=[_EMBEDDING_RECORD],
+            embeddings=[[1.0]],
+            metadatas=[{"model": identity.model, "runtime": identity.runtime,
+                        "detail": identity.detail}],
+        )
 
     @staticmethod
     def new_version() -> str:

@@ -39,6 +39,9 @@ def prepare_models(settings: Settings, *, force: bool, skip_llm: bool) -> None:
     started = time.perf_counter()
     e5 = models.build_e5(settings.models_dir / "multilingual-e5-small", force=force)
     console.print(f"embedding model ready: {e5}")
+    onnx = models.build_e5_onnx(e5, settings.models_dir / models.ONNX_DIRNAME, force=force,
+                                say=console.print)
+    console.print(f"ONNX embedding models (fp32, int8) ready: {onnx}")
     if not skip_llm:
         with _bar("assembling LLM (bytes)") as (bar, task):
             gguf = models.assemble_gguf(
@@ -102,6 +105,8 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
     for source in report.documents_removed:
         table.add_row(source, "[red]removed[/]", "-", "file no longer in the corpus")
     out.print(table)
+    if report.rebuilt_because:
+        out.print(f"[yellow]index rebuilt[/]: {report.rebuilt_because}")
     out.print(
         f"documents read: {len(report.documents)}, skipped: {len(report.skipped)}, "
         f"removed: {len(report.documents_removed)}\n"

@@ -77,15 +77,18 @@ def ensure_index(settings: Settings) -> str | None:
     """Builds the index from settings.corpus_dir when there is none; the problem, if any."""
     from ingest.pipeline import ingest
 
+    embeddings = build_embeddings(settings)
     try:
         if index_status(settings)["documents"]:
-            return None
+            stale = embedding_mismatch(settings, embeddings)
+            if not stale:
+                return None
+            log.warning("Re-embedding the index (same as `oncoqa ingest`): %s", stale)
     except NoIndexError:
-        pass
-    log.warning("No index yet: building it from %s (same as `oncoqa ingest`)",
-                settings.corpus_dir)
+        log.warning("No index yet: building it from %s (same as `oncoqa ingest`)",
+                    settings.corpus_dir)
     try:
-        report = ingest(settings, build_embeddings(settings), keywords=keyword_builder())
+        report = ingest(settings, embeddings, keywords=keyword_builder())
     except OncoQAError as exc:
         log.error("Could not build the index: %s. Run `oncoqa ingest` and reload the page.",
                   exc.friendly())
@@ -94,14 +97,28 @@ def ensure_index(settings: Settings) -> str | None:
     return None
 
 
+def embedding_mismatch(settings: Settings, embeddings: CountingEmbeddings) -> str | None:
+    """Why the existing index's vectors do not fit this embedder (None: they do)."""
+    from ingest.identity import mismatch
+
+    store, registry = open_index(settings, embeddings)
+    return mismatch(registry.embedding(), embeddings.identity, store.collection.count())
+
+
 def build_retriever(settings: Settings, embeddings: CountingEmbeddings | None = None, *,
                     llm: BaseChatModel | None = None) -> HybridRetriever:
     """The hybrid retriever over the existing index: the one place it is constructed. With an
     LLM and retrieval.translate on, questions are also searched through its translation."""
+    from ingest.identity import mismatch
     from ingest.keywords import keyword_root
     from qa.retriever import HybridRetriever
 
-    store, registry = open_index(settings, embeddings or build_embeddings(settings))
+    embeddings = embeddings or build_embeddings(settings)
+    store, registry = open_index(settings, embeddings)
+    stale = mismatch(registry.embedding(), embeddings.identity, store.collection.count())
+    if stale:
+        log.warning("Questions and the index are embedded differently, so retrieval is "
+                    "unreliable: %s. Run `oncoqa ingest` to rebuild the index.", stale)
     translator = None
     if llm is not None and settings.retrieval.translate:
         from qa.translate import llm_translator

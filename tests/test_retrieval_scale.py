@@ -187,8 +187,8 @@ def test_query_threads_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("ONCOQA_EMBEDDING__QUERY_THREADS", "2")
     settings = Settings()
     assert settings.embedding.query_threads == 2
-    model = make_embeddings(settings.embedding.model_copy(update={"model": str(tmp_path)}),
-                            tmp_path)
+    model = make_embeddings(settings.embedding.model_copy(
+        update={"model": str(tmp_path), "backend": "sentence-transformers"}), tmp_path)
     assert isinstance(model, SentenceTransformerEmbeddings)  # built lazily: nothing loaded
     assert (model.threads, model.query_threads) == (settings.embedding.threads, 2)
 
