@@ -15,7 +15,7 @@ class EmbeddingSettings(BaseModel):
     backend: Literal["onnx-fp32", "onnx-int8", "sentence-transformers", "hash"] = Field(
         "onnx-fp32",
         description="'onnx-fp32' / 'onnx-int8' run the bundled e5 in onnxruntime, fused in fp32 "
-        "or quantized to int8 (built by `oncoqa prepare`; see docs-embed.md); "
+        "or quantized to int8 (built by `oncoqa prepare`; see docs/embedding.md); "
         "'sentence-transformers' runs the model in torch fp32; 'hash' is a tiny deterministic "
         "character-bigram embedder for tests and model-free demos. Changing it makes the next "
         "ingest rebuild the index.",

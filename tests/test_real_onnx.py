@@ -75,7 +75,7 @@ def test_int8_vectors_stay_close_to_todays(reference: tuple[np.ndarray, np.ndarr
     cos_p, cos_q, same_top = _cosines(_onnx("int8"), reference)
     # Measured 2026-11-29: passages mean 0.9963 / min 0.9945, questions 0.9958 / 0.9906, same
     # best passage for 0.81 of the questions. Close, but not close enough for the retrieval eval
-    # (0.03-0.05 lower on hit@4 and MRR, docs-embed.md): which is why int8 is opt-in.
+    # (0.03-0.05 lower on hit@4 and MRR, docs/embedding.md): which is why int8 is opt-in.
     assert cos_p.mean() >= 0.995 and cos_p.min() >= 0.99, (cos_p.mean(), cos_p.min())
     assert cos_q.mean() >= 0.995 and cos_q.min() >= 0.985, (cos_q.mean(), cos_q.min())
     assert same_top >= 0.75, same_top
