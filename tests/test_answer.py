@@ -250,7 +250,8 @@ def test_a_chinese_question_is_put_into_english_for_selection(retriever, hash_se
     # elliptical follow-ups borrow the previous question's ask: the whole fallback stays
     ("And after bevacizumab?", "How long after chemo is surgery done?",
      "How long after chemo is surgery done? And after bevacizumab?"),
-    ("那鼻咽癌呢？", "转移性肿瘤一般有哪些治疗方法？", "转移性肿瘤一般有哪些治疗方法？ 那鼻咽癌呢？"),
+    ("那鼻咽癌呢？", "转移性肿瘤一般有哪些治疗方法？",
+     "转移性肿瘤一般有哪些治疗方法？ 那鼻咽癌呢？"),
 ])
 def test_sentences_are_ranked_against_the_follow_up_itself(question: str, previous: str,
                                                             focus: str) -> None:
