@@ -71,13 +71,15 @@ _QUANTITY = re.compile(
     r"\s*(" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + ")",
     re.IGNORECASE,
 )
-# Coded names (HER2, 5-FU, PD-1), acronyms (CT, MRI), drug-like stems, and disease or
-# operation words by their endings (neuroblastoma, leukaemia, mucositis, mastectomy): a rewrite
-# that brings one in names something its source does not.
+# Coded names (HER2, 5-FU, PD-1), acronyms (CT, MRI) and drug-like stems.
 _LATIN_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9-]*\d[A-Za-z0-9-]*|\b[A-Z]{2,}[A-Za-z0-9-]*|"
                          r"\b(?i:[a-z]+(?:mab|nib|platin|taxel|rubicin|citabine|fluorouracil|"
-                         r"mustine|zomib|tinib|omas?|a?emias?|itis|ectom(?:y|ies)|otom(?:y|ies)|"
-                         r"plasias?))\b")
+                         r"mustine|zomib|tinib))\b")
+# Disease and operation words by their endings (neuroblastoma, leukaemia, mucositis,
+# mastectomy): a rewrite that brings one in names something its source does not. Only ever
+# "added": a translation renders "carcinoma" as 癌, which is not a loss.
+_DISEASE_WORD = re.compile(r"\b[a-z]+(?:omas?|a?emias?|itis|ectom(?:y|ies)|otom(?:y|ies)|"
+                           r"plasias?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,9 @@ def _added_names(text: str, source: str) -> set[str]:
             added.add(name)
     added |= {m.group().lower().strip("-") for m in _LATIN_NAME.finditer(text)
               if not glossary.entries(m.group())} - in_source
+    source_words = {w.lower() for w in re.findall(r"[A-Za-z]+", source)}
+    added |= {w.lower() for w in _DISEASE_WORD.findall(text)
+              if w.lower() not in source_words and not glossary.entries(w)}
     return added
 
 
