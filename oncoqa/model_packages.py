@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 Progress = Callable[[int, int], None]
 
@@ -28,3 +33,34 @@ def package_file(module: str, spec: str, *relative: str) -> Path:
     if not path.is_file():
         raise ModelPrepError(f"{path} is missing; reinstall: {pip_hint(spec)}")
     return path
+
+
+def is_current(marker: Path, key: Any, *, force: bool = False) -> bool:
+    """A built model folder whose marker records the same inputs (a damaged marker: rebuild)."""
+    if force or not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")).get("key") == key
+    except json.JSONDecodeError:
+        return False
+
+
+@contextmanager
+def staged_folder(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder next to out_dir to build into; it replaces out_dir only when the
+    block ends without an error, so a crash never leaves half a build."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    old = tmp.with_name(tmp.name + ".old")
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; the build is meant to be shared
+        yield tmp
+        # A directory cannot be renamed over a non-empty one: move the old build aside first.
+        if out_dir.exists():
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)  # stale or forced away: never worth keeping
