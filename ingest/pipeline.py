@@ -46,6 +46,13 @@ class DocReport:
     removed: tuple[tuple[str, int], ...]  # boilerplate kind -> lines/blocks removed
     replaced: int = 0  # invalid bytes decoded as U+FFFD
 
+    def notes(self) -> str:
+        """What cleaning did to the document, in one line (the CLI's and the console's report)."""
+        text = ", ".join(f"{kind} x{count}" for kind, count in self.removed) or "-"
+        if self.replaced:
+            text += f"; {self.replaced} invalid bytes replaced"
+        return text
+
 
 @dataclass(frozen=True)
 class IngestReport:

@@ -96,10 +96,7 @@ def run_ingest(settings: Settings, corpus_dir: Path | None, *, rebuild: bool) ->
     for column in ("document", "status", "chunks", "boilerplate removed"):
         table.add_column(column)
     for doc in report.documents:
-        removed = ", ".join(f"{kind} x{count}" for kind, count in doc.removed) or "-"
-        if doc.replaced:
-            removed += f"; {doc.replaced} invalid bytes replaced"
-        table.add_row(doc.source, doc.status, str(doc.chunks), removed)
+        table.add_row(doc.source, doc.status, str(doc.chunks), doc.notes())
     for skipped in report.skipped:
         table.add_row(skipped.source, "[yellow]skipped[/]", "-", skipped.reason)
     for source in report.documents_removed:
