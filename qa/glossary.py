@@ -171,6 +171,9 @@ def concepts(question: str) -> list[tuple[str, tuple[str, ...]]]:
     return [(span, forms) for _, span, forms in sorted(found, key=lambda f: f[0])]
 
 
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*")
+
+
 def hints(text: str, target: str) -> list[tuple[str, str]]:
     """(term as written in text, its form in the target language) for each drug, test and
     cancer the text names in the other language, in order of appearance: given to the model with
@@ -183,7 +186,10 @@ def hints(text: str, target: str) -> list[tuple[str, str]]:
             continue
         zh_terms, en_terms = _entries()[entry]
         span = _span_at(text, position, side)
-        out.setdefault(span, zh_terms[0] if target == "zh" else en_terms[0])
+        if target == "zh" and _ACRONYM.fullmatch(span):
+            out.setdefault(span, span)  # Chinese writing keeps PET-CT, MRI, HER2 as they are
+        else:
+            out.setdefault(span, zh_terms[0] if target == "zh" else en_terms[0])
     return list(out.items())
 
 
@@ -193,6 +199,18 @@ def mentions(text: str) -> dict[int, str]:
     for position, entry, side in _matches(text):
         if not is_generic(entry):
             out.setdefault(entry, _span_at(text, position, side))
+    return out
+
+
+def blank_names(text: str, *, numbered_only: bool = False) -> str:
+    """The text with its glossary names blanked out (same length), or only those that carry a
+    digit (5-fluorouracil, 5-FU): such a number is part of a name, which a translation may
+    rightly drop (氟尿嘧啶), and "FU" in 5-FU is no name of its own."""
+    out = text
+    for position, _, side in _matches(text):
+        span = _span_at(text, position, side)
+        if not numbered_only or any(c.isdigit() for c in span):
+            out = out[:position] + " " * len(span) + out[position + len(span):]
     return out
 
 

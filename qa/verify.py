@@ -49,7 +49,8 @@ _AT_MOST = re.compile(
     rf"(?:最多|至多|不超过|少于|不到)\s*(?:约)?{_NUM}|{_NUM}\s*{_ZH_UNIT}(?:以内|之内|内)",
     re.IGNORECASE)
 
-# Units a number can carry, in both languages, mapped to one name.
+# Units a number can carry, in both languages, mapped to one name (a measure word 个 may stand
+# between: 3个周期).
 _UNIT_FORMS = {
     "week": ("weeks", "week", "周", "星期", "礼拜"),
     "day": ("days", "day", "天", "日"),
@@ -68,7 +69,7 @@ _QUANTITY = re.compile(
     r"(?:\d+(?:\.\d+)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)\b"
     r"|[一二两三四五六七八九十]+)"
     r"(?:\s*(?:-|–|to|or|至|到|或|~)\s*(?:\d+(?:\.\d+)?|\b\w+\b|[一二两三四五六七八九十]+))?"
-    r"\s*(" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + ")",
+    r"\s*(?:个\s*)?(" + "|".join(sorted(map(re.escape, _UNIT_OF), key=len, reverse=True)) + ")",
     re.IGNORECASE,
 )
 # Coded names (HER2, 5-FU, PD-1), acronyms (CT, MRI) and drug-like stems.
@@ -115,10 +116,13 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
     low, high = limits.length
     if not low * src - 2 <= size <= high * src + 4:  # slack: short sentences vary most
         return Verdict(False, "length", f"{size:.0f} vs {src:.0f}")
-    src_numbers = Counter(v for v, _ in quantities(source, strict=False))
-    new_numbers = [v for v, _ in quantities(text, strict=True) if v not in src_numbers]
-    lost = [v for v, _ in quantities(source, strict=True)
-            if v not in {w for w, _ in quantities(text, strict=False)}]
+    # A number inside a glossary name (5-FU) is the name's, checked with the names below.
+    bare_text = glossary.blank_names(text, numbered_only=True)
+    bare_source = glossary.blank_names(source, numbered_only=True)
+    src_numbers = Counter(v for v, _ in quantities(bare_source, strict=False))
+    new_numbers = [v for v, _ in quantities(bare_text, strict=True) if v not in src_numbers]
+    lost = [v for v, _ in quantities(bare_source, strict=True)
+            if v not in {w for w, _ in quantities(bare_text, strict=False)}]
     if new_numbers or lost:
         return Verdict(False, "numbers", f"new {new_numbers} lost {lost}")
     if units(text) != units(source):
@@ -174,7 +178,8 @@ def names(text: str) -> set[str]:
     one id across languages) and Latin drug-like or coded names."""
     found = {glossary.english_form(e) for e in glossary.entries(text)
              if not glossary.is_generic(e)}
-    found |= {m.group().lower().strip("-") for m in _LATIN_NAME.finditer(text)
+    found |= {m.group().lower().strip("-")
+              for m in _LATIN_NAME.finditer(glossary.blank_names(text))
               if not glossary.entries(m.group())}
     return found
 
@@ -209,7 +214,8 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
     lost = {glossary.english_form(e) for e in glossary.entries(source)
             if _must_keep(e, translated)} - kept
     folded = text.casefold()
-    lost |= {m.group().lower().strip("-") for m in _LATIN_NAME.finditer(source)
+    lost |= {m.group().lower().strip("-")
+             for m in _LATIN_NAME.finditer(glossary.blank_names(source))
              if not glossary.entries(m.group()) and m.group().casefold() not in folded}
     return lost
 

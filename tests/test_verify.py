@@ -150,3 +150,18 @@ def test_a_general_term_is_present_by_its_stem() -> None:
     assert verify("外科医生可以通过手术切除多个转移灶。", source, "zh").ok
     source = "Certain immunotherapeutic agents can help some patients."
     assert verify("某些免疫治疗药物可以帮助一些患者。", source, "zh").ok
+
+
+@pytest.mark.parametrize(("rewrite", "source"), [
+    ("常用方案把氟尿嘧啶和奥沙利铂联合使用。", DRUGS),  # the standard name has no 5
+    ("常用方案把5-氟尿嘧啶和奥沙利铂联合使用。", "Common regimens combine 5-FU with oxaliplatin."),
+])
+def test_a_number_inside_a_drug_name_belongs_to_the_name(rewrite: str, source: str) -> None:
+    assert verify(rewrite, source, "zh").ok, verify(rewrite, source, "zh")
+
+
+def test_numbers_beside_a_numbered_name_still_count() -> None:
+    source = "Three cycles of 5-FU are given."
+    assert verify("给予4个周期的氟尿嘧啶。", source, "zh").reason == "numbers"
+    assert verify("给予3个周期的顺铂。", source, "zh").reason == "names"
+    assert verify("给予3个周期的氟尿嘧啶。", source, "zh").ok
