@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import glossary_file
+from qa import glossary, glossary_file
 from qa.glossary import GLOSSARY, concepts, entries, expand, is_generic, translate_terms
 from qa.glossary_file import KINDS, GlossaryFileError, parse_blockers, parse_concepts
 
@@ -221,3 +221,20 @@ def test_blockers_must_hide_a_form_without_being_one() -> None:
                          ("weekend", "no Chinese"), ("周围\n周围", "twice")):
         with pytest.raises(GlossaryFileError, match=problem):
             parse_blockers(bad + "\n", rows)
+
+
+def test_translation_hints_name_drugs_tests_and_cancers_in_the_target_language() -> None:
+    pairs = dict(glossary.hints("Patients get oxaliplatin after a PET-CT scan.", "zh"))
+    assert pairs["oxaliplatin"] == "奥沙利铂"
+    assert pairs["PET-CT"] == "PET-CT"  # an acronym stays as written in Chinese text
+    assert "Patients" not in pairs and "after" not in pairs
+    back = dict(glossary.hints("患者做完PET-CT后使用奥沙利铂。", "en"))
+    assert back["奥沙利铂"] == "oxaliplatin"
+    assert glossary.hints("Patients get oxaliplatin.", "en") == []  # nothing to translate
+
+
+def test_blanking_names_keeps_offsets_and_only_numbered_names_on_request() -> None:
+    text = "Give 5-FU with oxaliplatin for 3 cycles."
+    bare = glossary.blank_names(text, numbered_only=True)
+    assert len(bare) == len(text) and "5-FU" not in bare and "oxaliplatin" in bare and "3" in bare
+    assert "oxaliplatin" not in glossary.blank_names(text)
