@@ -22,6 +22,10 @@ Mode = Literal["rewrite", "translation", "verbatim", "quoted"]
 # Labels small models put before their output ("Plain version:", "译文：").
 _LABEL = re.compile(r"^\s*(?:[A-Za-z ]{2,30}|[\u4e00-\u9fff]{1,6})\s*[:：]\s*(?=\S)")
 _QUOTES = "\"'“”‘’「」『』"
+# A break after the mark (it stays with its clause); an English comma only before a space, so
+# 1,000 stays whole.
+_CLAUSE_BREAK = re.compile(r"(?<=[;，；])|(?<=,)(?=\s)")
+_CLAUSE_END = ",;，；。.!?！？ "
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,27 @@ class Phraser:
                              limits=self.limits)
             if verdict.ok:
                 return Phrased(text, candidate, "rewrite" if same else "translation", verdict)
+        parts = clauses(source)
+        if not same and retry and len(parts) > 1:
+            try:
+                text = self._by_clauses(parts, target)
+            except backend_errors() as exc:
+                return self._fallback(candidate, target, failure=failure_detail(exc))
+            joined = verify(text, source, target, similarity=self.similarity,
+                            limits=self.limits)
+            if joined.ok:  # the whole sentence is checked, as for any translation
+                return Phrased(text, candidate, "translation", joined)
         return self._fallback(candidate, target, verdict=verdict)
+
+    def _by_clauses(self, parts: list[str], target: Lang) -> str:
+        """One translation per clause, joined into one sentence of the target language."""
+        out = []
+        for part in parts:
+            text = self._ask(prompts.TRANSLATE_PART(target, sentence=part)
+                             + term_hints(part, target), part)
+            out.append(text.strip().rstrip(_CLAUSE_END))
+        return prompts.CLAUSE_JOINER(target).join(t for t in out if t) + prompts.SENTENCE_END(
+            target)
 
     def _ask(self, instruction: str, source: str) -> str:
         assert self.llm is not None
@@ -89,6 +113,28 @@ class Phraser:
             return Phrased(source, candidate, "verbatim", verdict, failure)
         return Phrased(prompts.QUOTED_SOURCE(target) + source, candidate, "quoted", verdict,
                        failure)
+
+
+def clauses(sentence: str, *, min_words: int = 3, most: int = 4) -> list[str]:
+    """A sentence cut at its commas and semicolons into at most `most` parts; a part shorter
+    than min_words (or min_words * 2 CJK characters) joins the one before it."""
+    def size(part: str) -> float:
+        return len(part) / 2 if script_of(part) == "zh" else len(part.split())
+
+    parts: list[str] = []
+    for piece in _CLAUSE_BREAK.split(sentence.strip()):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if parts and (size(piece) < min_words or size(parts[-1]) < min_words):
+            parts[-1] = f"{parts[-1]} {piece}" if script_of(piece) != "zh" else parts[-1] + piece
+        else:
+            parts.append(piece)
+    while len(parts) > most:  # join the shortest neighbouring pair
+        i = min(range(len(parts) - 1), key=lambda j: size(parts[j]) + size(parts[j + 1]))
+        glue = "" if script_of(parts[i]) == "zh" else " "
+        parts[i:i + 2] = [parts[i] + glue + parts[i + 1]]
+    return parts
 
 
 def term_hints(source: str, target: Lang) -> str:

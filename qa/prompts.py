@@ -201,6 +201,16 @@ TRANSLATE_LITERAL = Bilingual(
     zh="把这句话逐字忠实地翻译成简体中文，保留所有数字、单位、药名和否定词：\n\n{sentence}",
 )
 
+# A last attempt for a long sentence whose whole translations failed the checks: each clause
+# alone (a small model drops "such as PET-CT" from a long sentence, not from a short part).
+TRANSLATE_PART = Bilingual(
+    en="Translate this part of a sentence into English, keeping every number, name and "
+    "'not':\n\n{sentence}",
+    zh="把这个句子片段翻译成简体中文，保留所有数字、单位、名称和否定词，只输出译文：\n\n{sentence}",
+)
+CLAUSE_JOINER = Bilingual(en=", ", zh="，")
+SENTENCE_END = Bilingual(en=".", zh="。")
+
 # Put after a translation request when the sentence names drugs, tests or cancers the glossary
 # knows: the model copies the agreed names instead of guessing a transliteration.
 TERM_HINTS = Bilingual(

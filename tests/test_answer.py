@@ -13,7 +13,7 @@ from oncoqa.wiring import make_answerer, open_index
 from qa import prompts
 from qa.bm25 import tokenize
 from qa.chain import Answerer
-from qa.phrase import Phraser
+from qa.phrase import Phraser, clauses
 from qa.retriever import HybridRetriever
 from qa.select import Candidate, Weights
 from qa.types import Answer, Turn
@@ -129,10 +129,35 @@ def test_failed_translations_fall_back_to_the_quoted_source() -> None:
     wrong = "医生认为可以手术时，通常在新辅助化疗结束后6周进行手术。"
     llm = ScriptedChat(replies=[wrong], calls=[])
     phrased = Phraser(llm).phrase(candidate(SURGERY_SOURCE), "zh")
-    assert len(llm.calls) == 2  # a free and a literal attempt, both rejected (6 is not 3 to 4)
+    # a free and a literal attempt, then one per clause: all rejected (6 is not 3 to 4)
+    assert len(llm.calls) == 2 + len(clauses(SURGERY_SOURCE)) > 3
     assert phrased.mode == "quoted" and phrased.verdict is not None
     assert phrased.verdict.reason == "numbers"
     assert phrased.text == prompts.QUOTED_SOURCE("zh") + SURGERY_SOURCE
+
+
+def test_a_long_sentence_is_translated_clause_by_clause_when_whole_attempts_fail() -> None:
+    source = ("It is recommended to perform comprehensive imaging examinations, such as PET-CT, "
+              "before treatment to assess the spread of the tumor.")
+    dropped = "在治疗前，建议进行全面的影像检查，以评估肿瘤的扩散情况。"  # PET-CT left out
+    llm = ScriptedChat(replies=[dropped, dropped, "建议进行全面的影像检查，", "例如PET-CT",
+                                "以便在治疗前评估肿瘤的扩散情况。"], calls=[])
+    phrased = Phraser(llm).phrase(candidate(source), "zh")
+    assert phrased.mode == "translation", phrased.verdict
+    assert phrased.text == "建议进行全面的影像检查，例如PET-CT，以便在治疗前评估肿瘤的扩散情况。"
+    assert [str(c[-1].content).count("such as PET-CT") for c in llm.calls] == [1, 1, 0, 1, 0]
+    # only the direct answer (retry) is worth the extra calls
+    llm = ScriptedChat(replies=[dropped], calls=[])
+    assert Phraser(llm).phrase(candidate(source), "zh", retry=False).mode == "quoted"
+    assert len(llm.calls) == 1
+
+
+def test_clauses_keep_numbers_whole_and_short_parts_joined() -> None:
+    assert clauses("About 1,000 patients were treated, and most had surgery.") == [
+        "About 1,000 patients were treated,", "and most had surgery."]
+    assert clauses("Surgery follows 3 to 4 weeks after chemotherapy.") == [
+        "Surgery follows 3 to 4 weeks after chemotherapy."]
+    assert len(clauses("one two three, " * 9 + "end of it.")) == 4
 
 
 def test_a_chinese_source_sentence_is_shown_as_is_to_a_chinese_reader() -> None:
