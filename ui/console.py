@@ -44,7 +44,8 @@ def build_console(settings: Settings, actions: ConsoleActions,
                 job = gr.Markdown(t("en", "job_idle"), elem_id="console-job")
                 documents = gr.Dataframe(_documents_frame(actions, "en"), interactive=False,
                                          label=t("en", "documents_label"), wrap=True,
-                                         elem_id="console-documents", max_height=420)
+                                         elem_id="console-documents", max_height=560,
+                                         column_widths=["30%", "20%", "8%", "8%", "12%", "22%"])
                 refresh = gr.Button(t("en", "refresh"), size="sm", scale=0)
                 with gr.Row(equal_height=False):
                     with gr.Column():
@@ -64,7 +65,8 @@ def build_console(settings: Settings, actions: ConsoleActions,
                 message = gr.Markdown("", elem_id="console-message")
                 report = gr.Dataframe(_report_frame(JobStatus(), "en"), interactive=False,
                                       label=t("en", "report_label"), wrap=True,
-                                      elem_id="console-report", max_height=320)
+                                      elem_id="console-report", max_height=320,
+                                      column_widths=["30%", "12%", "10%", "48%"])
             for label, build_tab in extra_tabs:
                 with gr.Tab(label):
                     build_tab()
@@ -159,8 +161,9 @@ def _when(stamp: float) -> str:
 
 
 def _documents_frame(actions: ConsoleActions, ui_lang: str) -> pd.DataFrame:
+    newest_first = sorted(actions.documents(), key=lambda d: (-d.ingested_at, d.source))
     rows = [[d.title, d.source, ", ".join(d.languages), d.chunks, _when(d.ingested_at),
-             d.notes or "-"] for d in actions.documents()]
+             d.notes or "-"] for d in newest_first]
     return pd.DataFrame(rows, columns=[t(ui_lang, c) for c in _DOC_COLUMNS])
 
 
@@ -180,7 +183,7 @@ def _job_line(status: JobStatus, ui_lang: str) -> str:
                 "style='width:100%'></progress>")
     if status.state == "done":
         values = {k: f"{v:g}" for k, v in status.totals.items()}
-        return "\u2705 " + t(ui_lang, "job_done", time=_when(status.finished_at), **values)
+        return "\u2713 " + t(ui_lang, "job_done", time=_when(status.finished_at), **values)
     if status.state == "failed":
         if status.problem == "locked":
             return f"**\u26a0 {t(ui_lang, 'job_locked')}**"
