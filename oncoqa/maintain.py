@@ -203,9 +203,10 @@ class Maintenance:
         """Removes an indexed document's file from the corpus folder; the ingest that follows
         drops its chunks."""
         known = {d.source for d in self.documents()}
-        folder = self.settings.corpus_dir.resolve()
-        path = (folder / source).resolve()
-        if source not in known or not path.is_relative_to(folder) or not path.is_file():
+        folder = self.settings.corpus_dir
+        path = folder / source  # a link is removed itself, never the file it points to
+        inside = path.resolve().is_relative_to(folder.resolve())
+        if source not in known or not inside or not path.is_file():
             return Outcome(False, "delete_unknown", {"name": source})
         with self._files:
             try:
