@@ -1,5 +1,5 @@
 """The maintainer flow in a real headless Chromium: log in to the console, upload a document,
-watch its ingest finish, then ask the patient page a question only that document answers."""
+watch its ingest finish, ask the patient page a question only that document answers, delete it."""
 
 from __future__ import annotations
 
@@ -78,5 +78,15 @@ def test_upload_in_console_then_patient_gets_it_cited(
     answer = ask(patient, FACT_QUESTION, 0)
     expect(answer.locator(".oncoqa-sources")).to_contain_text(FACT_FILE)
     expect(answer).to_contain_text("eleven minutes")
+
+    console.locator("#console-lang").get_by_text("EN").click()
+    console.locator("#console-delete-target input").click()
+    console.get_by_role("option", name=FACT_FILE).click()
+    console.get_by_role("button", name="Delete…").click()
+    console.locator("#console-delete-confirm").click()
+    expect(console.locator("#console-message")).to_contain_text(f"Deleted {FACT_FILE}")
+    expect(console.locator("#console-report")).to_contain_text("removed")
+    expect(documents).not_to_contain_text(FACT_FILE)
+    assert not (settings.corpus_dir / FACT_FILE).exists()
     console.close()
     patient.close()
