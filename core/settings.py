@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_E5 = "multilingual-e5-small"
@@ -146,6 +146,32 @@ class UISettings(BaseModel):
     max_queue: int = Field(32, ge=1, description="Requests allowed to wait in the queue.")
 
 
+class ConsoleSettings(BaseModel):
+    """The maintainer console of `oncoqa ui`: its own page on its own port, off without a
+    password."""
+
+    password: SecretStr | None = Field(
+        None, description="Maintainer password; the console exists only when it is set "
+        "(ONCOQA_CONSOLE__PASSWORD). Without it nothing listens on the console port.",
+    )
+    username: str = Field("maintainer", min_length=1, description="Maintainer user name.")
+    host: str = Field("127.0.0.1", description="Address the console binds to (loopback).")
+    port: int = Field(7870, description="Port of the console (apart from the patient app's).")
+    allow_remote: bool = Field(
+        False, description="Let the console bind to a non-loopback address and answer clients "
+        "that are not on this machine. Off: every request from elsewhere is refused (403).",
+    )
+    max_upload_mb: float = Field(
+        20.0, gt=0, description="Largest document the console accepts for upload (the "
+        "ingest's own limit, ingest.max_file_mb, applies too).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a (non-empty) maintainer password is configured."""
+        return self.password is not None and bool(self.password.get_secret_value())
+
+
 class ServeSettings(BaseModel):
     """The serving topology of `oncoqa serve-stack`: store server, model server, app processes."""
 
@@ -181,6 +207,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    console: ConsoleSettings = ConsoleSettings()
     serve: ServeSettings = ServeSettings()
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,8 @@ class _Run:
                 if old.title != title:
                     self._retitle(record, docs)
                     changed = True
+                elif old.notes != record.notes:  # an index from before notes were kept
+                    self.registry.commit(replace(record, ingested_at=old.ingested_at))
                 self.unchanged += len(docs)
                 self.reports.append(report)
                 continue
@@ -251,7 +253,8 @@ class _Run:
         )
         report = DocReport(loaded.source, title, len(chunks), "unchanged",
                            tuple(sorted(kinds.items())), loaded.replaced)
-        return record, docs, report
+        # The registry keeps the cleaning notes, so the console can show them later.
+        return replace(record, notes=report.notes()), docs, report
 
     def _flush(self, pending: _Pending) -> None:
         """Embed and write the pending chunks, then commit each document and drop its stale

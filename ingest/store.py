@@ -202,6 +202,7 @@ class DocRecord:
     languages: tuple[str, ...]
     chunks: int
     ingested_at: float
+    notes: str = ""  # what cleaning did (DocReport.notes()); "" in indexes made before it
 
 
 class Registry:
@@ -226,6 +227,7 @@ class Registry:
                     languages=tuple(json.loads(str(meta["languages"]))),
                     chunks=int(meta["chunks"]),
                     ingested_at=float(meta["ingested_at"]),
+                    notes=str(meta.get("notes", "")),
                 )
         return records
 
@@ -240,6 +242,7 @@ class Registry:
                     "languages": json.dumps(list(record.languages)),
                     "chunks": record.chunks,
                     "ingested_at": record.ingested_at,
+                    "notes": record.notes,
                 }
             ],
         )

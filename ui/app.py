@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from core.errors import OncoQAError
 from core.settings import Settings
 from ui import chat, feedback, render
 from ui.chat import Engine, Session, StreamingAnswerer
+from ui.console import ExtraTab, build_console, launch_console
+from ui.console_actions import ConsoleActions
 from ui.i18n import BROWSER_LANGUAGE_JS, EXAMPLES, LANGUAGE_CHOICES, t
 
+log = logging.getLogger(__name__)
 STYLE = Path(__file__).with_name("style.css")
 _FONTS = ["system-ui", "Noto Sans CJK SC", "Noto Sans", "PingFang SC", "Microsoft YaHei",
           "sans-serif"]
@@ -167,9 +173,46 @@ def launch(demo: gr.Blocks, settings: Settings, *, prevent_thread_lock: bool = F
     )
 
 
-def serve(settings: Settings, engine: Engine) -> None:
-    """Serve the app until interrupted; the engine's models load in the background meanwhile,
-    so the first question does not wait for them."""
+@dataclass(frozen=True)
+class Served:
+    """What `start` launched: the patient app and, when there is a password, the console."""
+
+    app: gr.Blocks
+    url: str
+    console: gr.Blocks | None = None
+    console_url: str = ""
+
+    def close(self) -> None:
+        for demo in (self.console, self.app):
+            if demo is not None:
+                demo.close()
+
+
+def start(settings: Settings, engine: Engine, console: ConsoleActions | None = None,
+          extra_tabs: Sequence[ExtraTab] = (), *, prevent_thread_lock: bool = False,
+          quiet: bool = False) -> Served:
+    """Launches the console (only with a maintainer password and actions to run; on its own
+    port) and then the patient app. A console that cannot start is logged, and the patient app
+    runs without it."""
+    panel, panel_url = None, ""
+    if console is not None and settings.console.enabled:
+        try:
+            panel = build_console(settings, console, extra_tabs)
+            _, panel_url, _ = launch_console(panel, settings, quiet=quiet)
+            log.info("maintainer console at %s", panel_url)
+        except (OncoQAError, OSError) as exc:
+            reason = exc.friendly() if isinstance(exc, OncoQAError) else str(exc)
+            log.error("maintainer console not started: %s", reason)
+            panel, panel_url = None, ""
+    demo = build_app(settings, engine)
+    _, url, _ = launch(demo, settings, prevent_thread_lock=prevent_thread_lock, quiet=quiet)
+    return Served(demo, url, panel, panel_url)
+
+
+def serve(settings: Settings, engine: Engine, console: ConsoleActions | None = None,
+          extra_tabs: Sequence[ExtraTab] = ()) -> None:
+    """Serve the app (and the console) until interrupted; the engine's models load in the
+    background meanwhile, so the first question does not wait for them."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     threading.Thread(target=engine.warm_up, name="oncoqa-warm-up", daemon=True).start()
-    launch(build_app(settings, engine), settings)
+    start(settings, engine, console, extra_tabs)

@@ -78,6 +78,81 @@ STRINGS: dict[str, tuple[str, str]] = {
     "refusal_label": ("Not covered by the documents", "资料中没有相关内容"),
     "safety_label": ("Important", "重要提示"),
     "error_label": ("Cannot answer this", "无法处理该问题"),
+    # The maintainer console (ui/console.py)
+    "console_title": ("OncoQA maintainer console", "OncoQA 维护控制台"),
+    "console_intro": (
+        "Only for maintainers: patients never see this page. Changes to the documents reach "
+        "the chat as soon as their ingest finishes.",
+        "仅供维护人员使用，患者看不到此页面。资料的改动在索引完成后立即对问答生效。",
+    ),
+    "console_login": ("OncoQA maintainer console: sign in", "OncoQA 维护控制台：请登录"),
+    "tab_documents": ("Documents", "资料"),
+    "documents_label": ("Indexed documents", "已索引的资料"),
+    "col_title": ("Title", "标题"),
+    "col_source": ("Source file", "文件"),
+    "col_languages": ("Languages", "语言"),
+    "col_chunks": ("Passages", "段落数"),
+    "col_ingested": ("Ingested", "索引时间"),
+    "col_notes": ("Cleaning notes", "清理记录"),
+    "col_status": ("Status", "状态"),
+    "refresh": ("Refresh", "刷新"),
+    "upload_label": ("Upload a document (.txt, .md, .html, .pdf; up to {limit} MB)",
+                     "上传资料（.txt、.md、.html、.pdf；最大 {limit} MB）"),
+    "upload_replace": ("Replace a file with the same name", "替换同名文件"),
+    "upload_saved": ("Saved {name}; indexing it now.", "已保存 {name}，正在建立索引。"),
+    "upload_renamed": (
+        "A different file named {asked} exists, so this one was saved as {name}; indexing it now.",
+        "已有另一个名为 {asked} 的文件，因此新文件保存为 {name}，正在建立索引。",
+    ),
+    "upload_same": ("{name} is already in the library, unchanged.",
+                    "{name} 已在资料库中，内容相同。"),
+    "upload_too_big": ("The file is {size} MB; the limit is {limit} MB.",
+                       "文件大小为 {size} MB，上限为 {limit} MB。"),
+    "upload_empty": ("The file is empty.", "文件是空的。"),
+    "upload_binary": ("Not a text, HTML or PDF document: {what}.",
+                      "不是文本、HTML 或 PDF 资料：{what}。"),
+    "upload_extension": ("Files ending in {extension} are not accepted (allowed: {allowed}).",
+                         "不接受扩展名为 {extension} 的文件（允许：{allowed}）。"),
+    "upload_bad_name": ("No usable file name in \"{name}\".", "“{name}”中没有可用的文件名。"),
+    "upload_mismatch": (
+        "{name}: its content is {kind}, which does not match its extension. Rename it and "
+        "upload again.",
+        "{name}：文件内容是 {kind}，与扩展名不符。请改名后重新上传。",
+    ),
+    "delete_label": ("Document to delete", "要删除的资料"),
+    "delete": ("Delete…", "删除…"),
+    "delete_confirm": ("Really delete {name}", "确认删除 {name}"),
+    "delete_cancel": ("Cancel", "取消"),
+    "delete_done": ("Deleted {name}; removing its passages from the index.",
+                    "已删除 {name}，正在从索引中移除其段落。"),
+    "delete_unknown": ("{name} is not an indexed file in the corpus folder.",
+                       "{name} 不是资料目录中已索引的文件。"),
+    "ingest_now": ("Ingest the corpus folder now", "立即重新索引资料目录"),
+    "console_ingest_started": ("Ingest started.", "已开始建立索引。"),
+    "console_ingest_queued": (
+        "An ingest is running; another one follows it.", "正在建立索引；完成后会再运行一次。"),
+    "console_error": ("Could not do that: {problem}", "操作失败：{problem}"),
+    "job_idle": ("No ingest has run since the app started.", "应用启动后尚未运行索引。"),
+    "job_running": ("Ingest running: {stage} {done}/{total}",
+                    "正在建立索引：{stage} {done}/{total}"),
+    "job_stage_read": ("reading documents", "读取资料"),
+    "job_stage_embed": ("embedding passages", "向量化段落"),
+    "job_stage_": ("starting", "启动中"),
+    "job_done": (
+        "Ingest finished at {time}: {documents} documents read, {skipped} skipped, {removed} "
+        "removed; passages added {chunks_added}, unchanged {chunks_unchanged}, removed "
+        "{chunks_removed}; {seconds} s.",
+        "索引完成（{time}）：读取 {documents} 篇，跳过 {skipped} 篇，移除 {removed} 篇；"
+        "段落新增 {chunks_added}，未变 {chunks_unchanged}，移除 {chunks_removed}；"
+        "用时 {seconds} 秒。",
+    ),
+    "job_failed": ("Ingest failed: {problem}", "索引失败：{problem}"),
+    "job_locked": (
+        "The index is being written by another process (an `oncoqa ingest` in a terminal?). "
+        "Try again when it has finished.",
+        "索引正被另一个进程写入（终端里的 `oncoqa ingest`？）。请在它完成后重试。",
+    ),
+    "report_label": ("Last ingest report", "最近一次索引报告"),
 }
 
 # Example questions are shown in both languages at once, whatever the interface language.
