@@ -71,12 +71,18 @@ class OcrSettings(BaseModel):
         "scan (16 pt at 200 dpi) measured 65 at 300 dpi and 93 at 200. 0 turns it off."
     )
     min_text_chars: int = Field(
-        20, ge=0, description="A page whose text layer has fewer non-space characters than "
-        "this (a scan with a stamped page number, say) is OCR'd instead."
+        20, ge=0, description="A page that draws an image and whose text layer has fewer "
+        "non-space characters than this (a scan with a stamped page number) is OCR'd; a page "
+        "with no text layer at all is OCR'd unless it is blank."
     )
     max_pages: int = Field(
         200, ge=0, description="At most this many pages of one document are OCR'd; the rest "
         "are left out and named in the report (about 2-10 s per page on 2 cores)."
+    )
+    cache: bool = Field(
+        True, description="Remember each page's reading under data_dir/ocr-cache (by the "
+        "file's bytes and the settings above), so re-running ingest does not OCR an unchanged "
+        "scan again."
     )
     page_timeout: float = Field(
         120.0, gt=0, description="Seconds Tesseract may spend on one page before the page is "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import PreformattedString
@@ -79,12 +80,15 @@ class PdfText:
     ocr: tuple[PageOcr, ...] = ()  # one per page that had no text layer and was not blank
 
 
-def pdf_text(raw: bytes, ocr: OcrSettings = _DEFAULT_OCR) -> PdfText:
+def pdf_text(raw: bytes, ocr: OcrSettings = _DEFAULT_OCR,
+             ocr_cache: Path | None = None) -> PdfText:
     """The pages' text joined with a blank line; raises Unreadable with the skip reason.
 
-    A page whose text layer has fewer than ocr.min_text_chars non-space characters is read by
-    OCR (ingest.ocr) when ocr.enabled; a page OCR could not read well enough is left out (empty)
-    and its PageOcr says why. The text is empty only if every page is, and then this raises.
+    A page with no text layer, or with fewer than ocr.min_text_chars non-space characters and an
+    image (a scan with a stamped page number), is read by OCR (ingest.ocr) when ocr.enabled; a
+    page OCR could not read well enough keeps only its text layer and its PageOcr says why.
+    The text is empty only if every page is, and then this raises.
+    With ocr_cache (a folder), each page's reading is remembered there and reused.
     """
     try:
         reader = PdfReader(io.BytesIO(raw))
@@ -99,7 +103,9 @@ def pdf_text(raw: bytes, ocr: OcrSettings = _DEFAULT_OCR) -> PdfText:
                if len("".join(page.split())) < ocr.min_text_chars]
     reports: list[PageOcr] = []
     if ocr.enabled and scanned:
-        for index, (text, report) in zip(scanned, read_pages(raw, scanned, ocr), strict=True):
+        short = frozenset(i for i in scanned if pages[i].strip())
+        readings = read_pages(raw, scanned, ocr, ocr_cache, need_image=short)
+        for index, (text, report) in zip(scanned, readings, strict=True):
             if report is not None:
                 pages[index] = text or pages[index]  # keep a stamped page number
                 reports.append(report)

@@ -109,14 +109,16 @@ def _source(path: Path, corpus_dir: Path) -> str:
 
 
 def load_file(path: Path, corpus_dir: Path, *, max_bytes: int | None = None,
-              ocr: OcrSettings | None = None) -> SourceText | Skipped:
+              ocr: OcrSettings | None = None, ocr_cache: Path | None = None
+              ) -> SourceText | Skipped:
     """Load one file; bad content becomes Skipped, never an exception.
 
     The returned text has newlines normalised to "\\n" (CRLF and lone CR both become "\\n") and
     unstorable characters replaced by U+FFFD, so offsets refer to that text, not to the raw bytes.
     HTML text is the visible text with the <title> as its first line (unless the body already
     starts with it); PDF text is the pages' text joined with a blank line, a page without a text
-    layer read by OCR as `ocr` says (default: OcrSettings(); the pages are listed in `.ocr`).
+    layer read by OCR as `ocr` says (default: OcrSettings(); the pages are listed in `.ocr`;
+    with ocr_cache, a folder, readings are remembered there so an unchanged scan is read once).
     A file that resolves outside corpus_dir, or is larger than max_bytes, is skipped unread.
     Raises ValueError only if path is not inside corpus_dir (a caller bug).
     """
@@ -142,7 +144,7 @@ def load_file(path: Path, corpus_dir: Path, *, max_bytes: int | None = None,
     pages: tuple[PageOcr, ...] = ()
     try:
         if kind == "pdf":
-            pdf = pdf_text(raw, ocr or OcrSettings())
+            pdf = pdf_text(raw, ocr or OcrSettings(), ocr_cache)
             text, encoding, pages = pdf.text, "pdf", pdf.ocr
         else:
             text, encoding, replaced = decode_counted(raw)

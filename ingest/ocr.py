@@ -8,10 +8,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from core.settings import OcrSettings
 from core.text import CJK_CHAR, CJK_RANGES, is_traditional, to_simplified
+from ingest.ocr_cache import PageCache
 
 # A page rendered larger than this (a poster at 300 dpi) is rendered at a lower resolution.
 _MAX_PIXELS = 40_000_000
@@ -75,10 +77,13 @@ def _installed_languages(binary: str) -> frozenset[str]:
     return frozenset(line.strip() for line in listed.stdout.splitlines()[1:] if line.strip())
 
 
-def read_pages(raw: bytes, pages: list[int],
-               settings: OcrSettings) -> list[tuple[str, PageOcr | None]]:
+def read_pages(raw: bytes, pages: list[int], settings: OcrSettings,
+               cache_dir: Path | None = None,
+               need_image: frozenset[int] = frozenset()) -> list[tuple[str, PageOcr | None]]:
     """OCR the given pages (0-based) of a PDF: for each, the text to index ("" when the page is
-    left out) and what happened to it. Blank pages (nothing drawn) are not OCR'd and get None.
+    left out) and what happened to it. Blank pages (nothing drawn), and pages in need_image
+    that draw no image (a short text page), are not OCR'd and get None.
+    With a cache_dir, readings are remembered there (ingest.ocr_cache) and reused.
     Never raises on a bad page: the page is left out and its report says why."""
     import pypdfium2 as pdfium  # only documents with scanned pages pay for PDFium
 
@@ -92,6 +97,7 @@ def read_pages(raw: bytes, pages: list[int],
         engine_problem: str | None = None
         engine_checked = False
         done = 0
+        cache = PageCache(cache_dir, raw, settings) if cache_dir is not None else None
         for index in pages:
             number = index + 1
             try:
@@ -100,8 +106,12 @@ def read_pages(raw: bytes, pages: list[int],
                 results.append(("", PageOcr(number, None, False,
                                             "could not be rendered, not indexed")))
                 continue
-            if _is_blank(page):
+            if _is_blank(page) or (index in need_image and not _has_image(page)):
                 results.append(("", None))
+                continue
+            known = cache.get(index) if cache is not None else None
+            if known is not None:
+                results.append(_judge(number, Recognised(*known), settings))
                 continue
             if not engine_checked:
                 engine_problem, engine_checked = missing_engine(settings.languages), True
@@ -113,7 +123,12 @@ def read_pages(raw: bytes, pages: list[int],
                                             f"(ONCOQA_INGEST__OCR__MAX_PAGES={settings.max_pages})")))
                 continue
             done += 1
-            results.append(_read_page(page, number, settings))
+            reading = _read_page(page, number, settings)
+            if isinstance(reading, Recognised):
+                if cache is not None:
+                    cache.put(index, reading.text, reading.confidence)
+                reading = _judge(number, reading, settings)
+            results.append(reading)
         return results
     finally:
         document.close()
@@ -123,7 +138,16 @@ def _is_blank(page: Any) -> bool:
     return next(iter(page.get_objects(max_depth=2)), None) is None
 
 
-def _read_page(page: Any, number: int, settings: OcrSettings) -> tuple[str, PageOcr]:
+def _has_image(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)
+    return next(iter(images), None) is not None
+
+
+def _read_page(page: Any, number: int,
+               settings: OcrSettings) -> Recognised | tuple[str, PageOcr]:
+    """The best reading of a page, or ("", why it could not be read)."""
     import pypdfium2 as pdfium
 
     try:
@@ -140,6 +164,11 @@ def _read_page(page: Any, number: int, settings: OcrSettings) -> tuple[str, Page
                            f"OCR gave up after {settings.page_timeout:g} s, not indexed")
     except OcrFailed as exc:
         return "", PageOcr(number, None, False, f"OCR failed ({exc}), not indexed")
+    return found
+
+
+def _judge(number: int, found: Recognised, settings: OcrSettings) -> tuple[str, PageOcr]:
+    """The text to index and the page's report: a reading below the floor is left out."""
     if found.confidence is None:
         return "", PageOcr(number, None, False, "OCR found no text")
     if found.confidence < settings.min_confidence:

@@ -193,6 +193,8 @@ class _Run:
         self.added = self.unchanged = self.removed = 0
         self.embedded_chunks = 0
         self.to_embed = 0
+        ocr = settings.ingest.ocr
+        self.ocr_cache = settings.data_dir / "ocr-cache" if ocr.enabled and ocr.cache else None
 
     def sync(self, corpus_dir: Path) -> None:
         manifest = load_manifest(corpus_dir)
@@ -206,7 +208,7 @@ class _Run:
         max_bytes = int(self.settings.ingest.max_file_mb * 1e6)
         for done, path in enumerate(paths, 1):
             loaded = load_file(path, corpus_dir, max_bytes=max_bytes,
-                               ocr=self.settings.ingest.ocr)
+                               ocr=self.settings.ingest.ocr, ocr_cache=self.ocr_cache)
             self.notify("read", done, len(paths))
             if isinstance(loaded, Skipped) or loaded.source in seen:
                 self.skipped.append(loaded if isinstance(loaded, Skipped)

@@ -21,6 +21,7 @@ from ingest.embeddings import HashEmbeddings
 from ingest.extract import pdf_text
 from ingest.load import Skipped, SourceText, load_file
 from ingest.ocr import PageOcr, parse_tsv
+from ingest.ocr_cache import PageCache
 from ingest.pipeline import DocReport, ingest
 from oncoqa.wiring import build_retriever, keyword_builder
 from tests.test_load import _pdf
@@ -153,9 +154,21 @@ def test_a_mixed_pdf_keeps_its_text_page_and_its_scanned_page() -> None:
     assert [(p.page, p.indexed) for p in result.ocr] == [(2, True)]
 
 
+def test_a_short_text_page_keeps_its_text_layer_and_a_stamped_scan_is_read() -> None:
+    short = pdf_text(_pdf("Page 7"))  # a few characters and no image: nothing to OCR
+    assert (short.text, short.ocr) == ("Page 7", ())
+    writer = PdfWriter(clone_from=io.BytesIO(scanned("en")))
+    stamp = PdfReader(io.BytesIO(_pdf("Page 7"))).pages[0]
+    writer.pages[0].merge_page(stamp)  # a stamped page number over the scan
+    out = io.BytesIO()
+    writer.write(out)
+    stamped = pdf_text(out.getvalue())
+    assert EN_FACT in stamped.text and [p.page for p in stamped.ocr] == [1]
+
+
 @pytest.mark.slow  # two to four Tesseract runs: 10-35 s on 2 busy cores
-def test_scanned_pdfs_are_ingested_and_their_facts_found(settings: Settings,
-                                                         corpus: Path) -> None:
+def test_scanned_pdfs_are_ingested_and_their_facts_found(
+        settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (corpus / "scans").mkdir()
     for kind in ("en", "zh", "mixed"):
         (corpus / "scans" / f"{kind}.pdf").write_bytes(scanned(kind))
@@ -166,6 +179,12 @@ def test_scanned_pdfs_are_ingested_and_their_facts_found(settings: Settings,
     assert docs["scans/zh.pdf"].ocr_pages == (1,)
     assert docs["scans/mixed.pdf"].ocr_pages == (2,)
     assert "OCR pages 2 (confidence " in docs["scans/mixed.pdf"].notes()
+    # Re-running ingest reads the scans from the OCR cache: Tesseract is not run again.
+    monkeypatch.setattr(ocr, "recognise", _no_second_reading)
+    again = ingest(settings, embeddings, keywords=keyword_builder())
+    assert again.chunks_added == 0 and again.embedded == 0
+    assert [d.notes() for d in again.documents] == [d.notes() for d in report.documents]
+    monkeypatch.undo()
     retriever = build_retriever(settings, embeddings)
     for question, source, fact in [
         ("Which day does the Zorvex clinic run chemotherapy infusions?", "scans/en.pdf", EN_FACT),
@@ -183,6 +202,24 @@ def test_scanned_pdfs_are_ingested_and_their_facts_found(settings: Settings,
                                                                 passages[0].end]
         assert fact in span
         assert span.startswith(passages[0].text[:20]) and span.endswith(passages[0].text[-20:])
+
+
+def _no_second_reading(*args: object, **kwargs: object) -> None:
+    raise AssertionError("an unchanged scan was OCR'd again")
+
+
+def test_the_ocr_cache_is_per_file_and_settings_and_survives_damage(tmp_path: Path) -> None:
+    settings = OcrSettings()
+    cache = PageCache(tmp_path, b"pdf one", settings)
+    cache.put(2, "佐维克斯诊所", 91.5)
+    assert PageCache(tmp_path, b"pdf one", settings).get(2) == ("佐维克斯诊所", 91.5)
+    assert PageCache(tmp_path, b"pdf one", settings).get(1) is None
+    assert PageCache(tmp_path, b"pdf two", settings).get(2) is None
+    assert PageCache(tmp_path, b"pdf one", OcrSettings(dpi=200)).get(2) is None
+    # The floor is applied after the cache: changing it reuses the readings.
+    assert PageCache(tmp_path, b"pdf one", OcrSettings(min_confidence=95)).get(2) is not None
+    cache.path.write_text("{not json", encoding="utf-8")
+    assert PageCache(tmp_path, b"pdf one", settings).get(2) is None
 
 
 def test_without_tesseract_a_scan_is_skipped_naming_the_package(
