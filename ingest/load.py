@@ -8,8 +8,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.settings import OcrSettings
 from ingest.decode import Unreadable, decode_counted, normalise_newlines, sanitise
 from ingest.extract import html_title, html_to_text, pdf_text
+from ingest.ocr import PageOcr
 
 __all__ = ["MANIFEST", "SUPPORTED", "Skipped", "SourceText", "discover", "display_name",
            "fallback_title", "html_title", "html_to_text", "load_file", "normalise_newlines",
@@ -39,6 +41,7 @@ class SourceText:
     sha256: str
     name: str = ""  # the relative path exactly as the OS gave it (chunk ids are built from it)
     replaced: int = 0  # invalid bytes decoded as U+FFFD
+    ocr: tuple[PageOcr, ...] = ()  # PDF pages without a text layer, and what OCR made of them
 
 
 @dataclass(frozen=True)
@@ -105,15 +108,18 @@ def _source(path: Path, corpus_dir: Path) -> str:
     return display_name(path.relative_to(corpus_dir).as_posix())
 
 
-def load_file(path: Path, corpus_dir: Path, *,
-              max_bytes: int | None = None) -> SourceText | Skipped:
+def load_file(path: Path, corpus_dir: Path, *, max_bytes: int | None = None,
+              ocr: OcrSettings | None = None, ocr_cache: Path | None = None
+              ) -> SourceText | Skipped:
     """Load one file; bad content becomes Skipped, never an exception.
 
     The returned text has newlines normalised to "\\n" (CRLF and lone CR both become "\\n") and
     unstorable characters replaced by U+FFFD, so offsets refer to that text, not to the raw bytes.
     HTML text is the visible text with the <title> as its first line (unless the body already
-    starts with it); PDF text is the pages' text joined with a blank line. A file that resolves
-    outside corpus_dir, or is larger than max_bytes, is skipped unread.
+    starts with it); PDF text is the pages' text joined with a blank line, a page without a text
+    layer read by OCR as `ocr` says (default: OcrSettings(); the pages are listed in `.ocr`;
+    with ocr_cache, a folder, readings are remembered there so an unchanged scan is read once).
+    A file that resolves outside corpus_dir, or is larger than max_bytes, is skipped unread.
     Raises ValueError only if path is not inside corpus_dir (a caller bug).
     """
     path, corpus_dir = Path(path), Path(corpus_dir)
@@ -135,9 +141,11 @@ def load_file(path: Path, corpus_dir: Path, *,
     if not raw.strip():
         return Skipped(source, "empty file")
     replaced = 0
+    pages: tuple[PageOcr, ...] = ()
     try:
         if kind == "pdf":
-            text, encoding = pdf_text(raw), "pdf"
+            pdf = pdf_text(raw, ocr or OcrSettings(), ocr_cache)
+            text, encoding, pages = pdf.text, "pdf", pdf.ocr
         else:
             text, encoding, replaced = decode_counted(raw)
             if kind == "html":
@@ -148,7 +156,7 @@ def load_file(path: Path, corpus_dir: Path, *,
     if not text.strip():
         return Skipped(source, "HTML has no visible text" if kind == "html" else "empty file")
     digest = hashlib.sha256(raw).hexdigest()
-    return SourceText(source, path, text, encoding, kind, digest, name, replaced)
+    return SourceText(source, path, text, encoding, kind, digest, name, replaced, pages)
 
 
 def fallback_title(text: str) -> str:

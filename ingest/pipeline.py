@@ -20,6 +20,7 @@ from ingest.embeddings import CountingEmbeddings
 from ingest.identity import mismatch
 from ingest.load import Skipped, SourceText, fallback_title, load_file, scan
 from ingest.manifest import load_manifest
+from ingest.ocr import PageOcr
 from ingest.schema import chunk_document
 from ingest.store import ChunkStore, DocRecord, Registry, open_client, writer_lock
 
@@ -45,12 +46,47 @@ class DocReport:
     status: str  # "added" | "updated" | "unchanged"
     removed: tuple[tuple[str, int], ...]  # boilerplate kind -> lines/blocks removed
     replaced: int = 0  # invalid bytes decoded as U+FFFD
+    ocr: tuple[PageOcr, ...] = ()  # PDF pages without a text layer, and what OCR made of them
+
+    @property
+    def ocr_pages(self) -> tuple[int, ...]:
+        """Pages (1-based) whose text came from OCR and was indexed."""
+        return tuple(page.page for page in self.ocr if page.indexed)
+
+    @property
+    def ocr_confidence(self) -> float | None:
+        """Mean OCR confidence (0-100) of the indexed OCR'd pages."""
+        scores = [page.confidence for page in self.ocr
+                  if page.indexed and page.confidence is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    @property
+    def low_confidence_pages(self) -> tuple[int, ...]:
+        """Pages OCR read below the confidence floor: left out of the index."""
+        return tuple(page.page for page in self.ocr
+                     if not page.indexed and page.confidence is not None)
+
+    @property
+    def left_out_pages(self) -> tuple[int, ...]:
+        """Every page without a text layer that is not in the index, whatever the reason."""
+        return tuple(page.page for page in self.ocr if not page.indexed)
 
     def notes(self) -> str:
-        """What cleaning did to the document, in one line (the CLI's and the console's report)."""
+        """What cleaning and OCR did to the document, in one line (the CLI's and the
+        console's report): pages OCR'd with their confidence, and every page left out."""
         text = ", ".join(f"{kind} x{count}" for kind, count in self.removed) or "-"
         if self.replaced:
             text += f"; {self.replaced} invalid bytes replaced"
+        read = [page for page in self.ocr if page.indexed]
+        if 0 < len(read) <= 6:
+            text += (f"; OCR pages {', '.join(str(p.page) for p in read)} (confidence "
+                     f"{', '.join(f'{p.confidence:.0f}' for p in read)})")
+        elif read:
+            text += f"; OCR {len(read)} pages (mean confidence {self.ocr_confidence:.0f})"
+        left_out = [page for page in self.ocr if not page.indexed]
+        text += "".join(f"; {page.note()}" for page in left_out[:10])
+        if len(left_out) > 10:
+            text += f"; {len(left_out) - 10} more pages left out"
         return text
 
 
@@ -157,6 +193,8 @@ class _Run:
         self.added = self.unchanged = self.removed = 0
         self.embedded_chunks = 0
         self.to_embed = 0
+        ocr = settings.ingest.ocr
+        self.ocr_cache = settings.data_dir / "ocr-cache" if ocr.enabled and ocr.cache else None
 
     def sync(self, corpus_dir: Path) -> None:
         manifest = load_manifest(corpus_dir)
@@ -169,7 +207,8 @@ class _Run:
         changed = False
         max_bytes = int(self.settings.ingest.max_file_mb * 1e6)
         for done, path in enumerate(paths, 1):
-            loaded = load_file(path, corpus_dir, max_bytes=max_bytes)
+            loaded = load_file(path, corpus_dir, max_bytes=max_bytes,
+                               ocr=self.settings.ingest.ocr, ocr_cache=self.ocr_cache)
             self.notify("read", done, len(paths))
             if isinstance(loaded, Skipped) or loaded.source in seen:
                 self.skipped.append(loaded if isinstance(loaded, Skipped)
@@ -197,10 +236,7 @@ class _Run:
             self.to_embed += len(new)
             pending.items.append((record, new, stale))
             status = "updated" if old or existing else "added"
-            self.reports.append(
-                DocReport(report.source, report.title, report.chunks, status, report.removed,
-                          report.replaced)
-            )
+            self.reports.append(replace(report, status=status))
         self.plan(Plan(self.to_embed, self.to_embed / self.settings.ingest.chunks_per_second))
         # Documents are committed a batch at a time, so an interrupted run keeps what it wrote.
         group = _Pending()
@@ -252,7 +288,7 @@ class _Run:
             ingested_at=time.time(),
         )
         report = DocReport(loaded.source, title, len(chunks), "unchanged",
-                           tuple(sorted(kinds.items())), loaded.replaced)
+                           tuple(sorted(kinds.items())), loaded.replaced, loaded.ocr)
         # The registry keeps the cleaning notes, so the console can show them later.
         return replace(record, notes=report.notes()), docs, report
 

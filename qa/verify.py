@@ -135,9 +135,9 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
     added = _added_names(text, source)
     if added:
         return Verdict(False, "names", ", ".join(sorted(added)))
-    lost = _lost_names(text, source, translated=not same)
-    if lost:
-        return Verdict(False, "names-lost", ", ".join(sorted(lost)))
+    dropped = _lost_names(text, source, translated=not same)
+    if dropped:
+        return Verdict(False, "names-lost", ", ".join(sorted(dropped)))
     if same and _new_share(text, source) > limits.new_content:
         return Verdict(False, "new-content", f"{_new_share(text, source):.2f}")
     if similarity is not None:

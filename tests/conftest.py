@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -52,7 +53,7 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
             "ONCOQA_LLM__TIMEOUT": str(settings.llm.timeout),
             **({"ONCOQA_STORE__HOST": settings.store.host,
                 "ONCOQA_STORE__PORT": str(settings.store.port)} if settings.store.host else {}),
-            **{f"ONCOQA_INGEST__{k.upper()}": str(v)
+            **{f"ONCOQA_INGEST__{k.upper()}": json.dumps(v) if isinstance(v, dict) else str(v)
                for k, v in settings.ingest.model_dump().items()}, **extra}
 
 
