@@ -59,6 +59,7 @@ class ShownPassage:
     end: int
     text: str
     problem: str = ""
+    suggested: str = ""  # a first quote for the maintainer to cut down (first_quote)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ def cited_passages(item: FeedbackItem, corpus_dir: Path) -> list[ShownPassage]:
             text, problem = "", str(exc)
         if not text and not problem:
             problem = "the span is empty: the file changed since the answer was given"
-        shown.append(ShownPassage(c.n, c.source, c.title, c.start, c.end, text, problem))
+        shown.append(ShownPassage(c.n, c.source, c.title, c.start, c.end, text, problem,
+                                  first_quote(text)))
     return shown
 
 
