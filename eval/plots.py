@@ -107,7 +107,7 @@ def against(results: Results, baseline: Results) -> Bars:
         ("baseline", tuple(baseline.summary[s][m] for s, m in pairs))))
 
 
-def bar_figure(bars: Bars, width: float = 9.0) -> Figure:
+def bar_figure(bars: Bars, width: float = 7.5) -> Figure:
     """Grouped bars with their values written on top (0-1 scale)."""
     from matplotlib.figure import Figure
 
@@ -121,7 +121,9 @@ def bar_figure(bars: Bars, width: float = 9.0) -> Figure:
         drawn = axes.bar(xs, heights, width=step * 0.95, label=name)
         axes.bar_label(drawn, labels=["" if v is None else f"{v:.2f}" for v in values],
                        fontsize=7, padding=1)
-    axes.set_xticks(range(len(bars.categories)), bars.categories, fontsize=8)
+    crowded = len(bars.categories) > 6
+    axes.set_xticks(range(len(bars.categories)), bars.categories, fontsize=7 if crowded else 8,
+                    rotation=30 if crowded else 0, ha="right" if crowded else "center")
     axes.set_ylim(0, 1.25)  # room for the legend above bars that reach 1
     axes.set_title(bars.title, fontsize=10)
     if bars.ylabel:
@@ -131,11 +133,11 @@ def bar_figure(bars: Bars, width: float = 9.0) -> Figure:
     return figure
 
 
-def latency_figure(results: Results, width: float = 9.0) -> Figure:
+def latency_figure(results: Results, width: float = 7.5) -> Figure:
     """A histogram of each stage's latency, with the median marked."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, 3.0), layout="constrained")
+    figure = Figure(figsize=(width, 3.6), layout="constrained")
     axes = figure.add_subplot()
     for stage in latency_stages(results):
         values = sorted(latencies(results, stage))

@@ -135,6 +135,7 @@ STRINGS.update({
                  "完成：{items} 题，用时 {seconds:.0f} 秒，出错 {errors} 题。{thresholds}"),
     "ins_thresholds_ok": ("All thresholds passed.", "所有阈值均通过。"),
     "ins_thresholds_failed": ("{n} thresholds failed (below).", "{n} 项阈值未通过（见下）。"),
+    "ins_failures": ("Threshold failures", "未通过的阈值"),
     "ins_failed": ("The evaluation could not run: {error}", "评估无法运行：{error}"),
     "ins_shown": ("Results shown: `{path}` ({described})",
                   "当前显示的结果：`{path}`（{described}）"),

@@ -141,12 +141,12 @@ def progress_html(p: EvalProgress, lang: str = "en") -> str:
 
 
 def failures_markdown(p: EvalProgress) -> str:
-    return "\n".join(f"- `{html.escape(f)}`" for f in p.failures)
+    return "\n".join(f"- {f}" for f in p.failures)
 
 
 def feedback_rows(items: Sequence[FeedbackRecord]) -> list[list[str]]:
-    return [[str(i.line), i.time[:16].replace("T", " "), "👎" if i.rating == "down" else "👍",
-             i.language, i.question, i.comment] for i in items]
+    return [[str(i.line), i.time[:16].replace("T", " "), i.rating, i.language, i.question,
+             i.comment] for i in items]
 
 
 def feedback_choices(items: Sequence[FeedbackRecord]) -> list[tuple[str, int]]:
@@ -168,7 +168,7 @@ def verdict_markdown(verdict: Checked, path: Path, lang: str = "en", *,
     if not verdict.written:
         return f"**{t(lang, 'ins_rejected')}**\n\n{problems}"
     item = verdict.item or {}
-    line = json.dumps(item, ensure_ascii=False)
+    line = json.dumps(item, ensure_ascii=False, indent=1)
     return (f"**{t(lang, 'ins_accepted', id=item.get('id', '?'), path=path)}**\n\n"
             f"```json\n{line}\n```")
 
@@ -183,7 +183,7 @@ def evaluation_tab(actions: InsightActions, lang: str = "en") -> None:
         mode = gr.Radio([(labels[m], m) for m in actions.modes], value=actions.modes[0],
                         label=t(lang, "ins_mode"), elem_id="ins-mode", scale=3)
         split = gr.Radio(["all", "dev", "test"], value="all", label=t(lang, "ins_split"),
-                         scale=1)
+                         scale=2)
     with gr.Row():
         run = gr.Button(t(lang, "ins_run"), variant="primary", elem_id="ins-run")
         keep = gr.Button(t(lang, "ins_save_baseline"), elem_id="ins-save-baseline")
@@ -191,45 +191,55 @@ def evaluation_tab(actions: InsightActions, lang: str = "en") -> None:
                                      elem_id="ins-download")
     status = gr.HTML("", elem_id="ins-status")
     shown = gr.Markdown("", elem_id="ins-shown")
-    hits, levels = gr.Plot(show_label=False), gr.Plot(show_label=False)
-    latency, baseline = gr.Plot(show_label=False), gr.Plot(show_label=False)
-    no_baseline = gr.Markdown("", elem_id="ins-no-baseline")
-    failures = gr.Markdown("", elem_id="ins-failures")
+    with gr.Row():
+        hits = gr.Plot(show_label=False, elem_id="ins-plot-hits")
+        levels = gr.Plot(show_label=False, elem_id="ins-plot-levels")
+    with gr.Row():
+        latency = gr.Plot(show_label=False, elem_id="ins-plot-latency")
+        with gr.Column():
+            baseline = gr.Plot(show_label=False, elem_id="ins-plot-baseline")
+            no_baseline = gr.Markdown("", elem_id="ins-no-baseline")
+    with gr.Accordion(t(lang, "ins_failures"), open=False):
+        failures = gr.Markdown("", elem_id="ins-failures")
     seen = gr.State("")
     timer = gr.Timer(POLL_SECONDS, active=True)
 
-    def start(chosen: str, part: str) -> tuple[str, Any]:
+    def start(chosen: str, part: str) -> str:
         started = actions.start_eval(chosen, part)
         gr.Info(t(lang, "ins_started" if started else "ins_busy"))
-        return progress_html(actions.eval_progress(), lang), gr.Timer(active=True)
+        return progress_html(actions.eval_progress(), lang)
 
     def poll(version: str) -> list[Any]:
+        # The timer ticks for as long as the page is open (a run started from another
+        # browser, or before a reload, shows too); figures are redrawn only when the results
+        # or the baseline on disk changed.
         p = actions.eval_progress()
-        keep_polling = gr.Timer(active=p.running)
+        if p.version == version and not p.running:
+            return [gr.skip()] * 10
         if p.version == version:
-            return [progress_html(p, lang), failures_markdown(p), version, keep_polling,
-                    *[gr.skip()] * 7]
+            return [progress_html(p, lang), failures_markdown(p), *[gr.skip()] * 8]
         f = actions.eval_figures()
         described = (t(lang, "ins_shown", path=f.results, described=f.described)
                      if f.results else t(lang, "ins_idle"))
-        return [progress_html(p, lang), failures_markdown(p), p.version, keep_polling,
+        return [progress_html(p, lang), failures_markdown(p), p.version,
                 described, f.hits, f.levels, f.latency, f.baseline,
                 "" if f.baseline is not None or f.results is None else t(lang, "ins_no_baseline"),
                 gr.DownloadButton(value=f.results, interactive=f.results is not None)]
 
-    def save() -> tuple[str, Any]:
+    def save() -> Any:
         try:
             path = actions.save_baseline()
         except OncoQAError as exc:
             gr.Warning(exc.friendly())
-            return gr.skip(), gr.skip()
+            return gr.skip()
         gr.Info(t(lang, "ins_baseline_saved", path=path))
-        return "", gr.Timer(active=True)  # "" forces a redraw on the next tick
+        return ""  # forces a redraw on the next tick
 
-    run.click(start, [mode, split], [status, timer], api_visibility="private")
-    timer.tick(poll, [seen], [status, failures, seen, timer, shown, hits, levels, latency,
-                              baseline, no_baseline, download], api_visibility="private")
-    keep.click(save, None, [seen, timer], api_visibility="private")
+    run.click(start, [mode, split], [status], api_visibility="private")
+    timer.tick(poll, [seen], [status, failures, seen, shown, hits, levels, latency, baseline,
+                              no_baseline, download], api_visibility="private",
+               show_progress="hidden")
+    keep.click(save, None, [seen], api_visibility="private")
 
 
 def feedback_tab(actions: InsightActions, lang: str = "en") -> None:
@@ -238,7 +248,8 @@ def feedback_tab(actions: InsightActions, lang: str = "en") -> None:
     refresh = gr.Button(t(lang, "ins_fb_refresh"), size="sm", elem_id="ins-fb-refresh")
     table = gr.Dataframe(headers=["#", "time", "", "lang", "question", "comment"],
                          label=t(lang, "ins_fb_table"), interactive=False, wrap=True,
-                         elem_id="ins-fb-table", max_height=260)
+                         elem_id="ins-fb-table", max_height=260,
+                         column_widths=["5%", "15%", "7%", "7%", "41%", "25%"])
     pick = gr.Dropdown([], label=t(lang, "ins_fb_pick"), elem_id="ins-fb-pick")
     with gr.Row():
         question = gr.Textbox(label=t(lang, "ins_question"), interactive=False, lines=2)
@@ -276,8 +287,10 @@ def feedback_tab(actions: InsightActions, lang: str = "en") -> None:
             return ["", "", "", gr.Radio(choices=[], value=None), "", ""]
         shown = actions.passages(item.line)
         choices = passage_choices(shown)
+        first = shown[0] if shown else None  # filled here: the radio may keep its value (0)
         return [item.question, item.comment, item.answer,
-                gr.Radio(choices=choices, value=choices[0][1] if choices else None), "", ""]
+                gr.Radio(choices=choices, value=choices[0][1] if choices else None),
+                (first.problem or first.text) if first else "", first.suggested if first else ""]
 
     def choose(line: int | None, index: int | None) -> tuple[str, str]:
         shown = actions.passages(line) if line is not None else []
