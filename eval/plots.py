@@ -101,7 +101,7 @@ def against(results: Results, baseline: Results) -> Bars:
     pairs = [(s, m) for s in COMPARED_SLICES for m in HEADLINE
              if results.summary.get(s, {}).get(m) is not None
              and baseline.summary.get(s, {}).get(m) is not None]
-    categories = tuple(f"{m}\n{_label(s)}" for s, m in pairs)
+    categories = tuple(f"{m} · {_label(s)}" for s, m in pairs)
     return Bars("This run vs the baseline", categories, (
         ("this run", tuple(results.summary[s][m] for s, m in pairs)),
         ("baseline", tuple(baseline.summary[s][m] for s, m in pairs))))
@@ -134,18 +134,24 @@ def bar_figure(bars: Bars, width: float = 7.5) -> Figure:
 
 
 def latency_figure(results: Results, width: float = 7.5) -> Figure:
-    """A histogram of each stage's latency, with the median marked."""
+    """A histogram of each stage's latency on a log scale (the first question, which loads the
+    model, can take 100 times the median), with the median marked."""
+    import numpy as np
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, 3.6), layout="constrained")
     axes = figure.add_subplot()
-    for stage in latency_stages(results):
-        values = sorted(latencies(results, stage))
-        median = values[len(values) // 2]
-        axes.hist(values, bins=min(30, max(5, len(values) // 4)), alpha=0.6,
-                  label=f"{stage} (n={len(values)}, median {median:.0f} ms)")
-        axes.axvline(median, linestyle="--", linewidth=1)
-    axes.set_xlabel("milliseconds", fontsize=8)
+    stages = {stage: sorted(latencies(results, stage)) for stage in latency_stages(results)}
+    every = [max(v, 0.1) for values in stages.values() for v in values]
+    if every:
+        edges = np.geomspace(min(every), max(every) * 1.01, 31)
+        for stage, values in stages.items():
+            median = values[len(values) // 2]
+            axes.hist([max(v, 0.1) for v in values], bins=edges, alpha=0.6,
+                      label=f"{stage} (n={len(values)}, median {median:.0f} ms)")
+            axes.axvline(max(median, 0.1), linestyle="--", linewidth=1)
+        axes.set_xscale("log")
+    axes.set_xlabel("milliseconds (log scale)", fontsize=8)
     axes.set_ylabel("questions", fontsize=8)
     axes.set_title("Latency distribution", fontsize=10)
     if axes.get_legend_handles_labels()[0]:

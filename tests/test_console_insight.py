@@ -210,7 +210,7 @@ def test_plot_data_from_a_results_file(tmp_path: Path) -> None:
     assert plots.latencies(results) == (10.0, 20.0, 30.0, 40.0)  # the failed item is left out
     baseline = plots.load_results(small_results(tmp_path / "base.json"))
     compared = plots.against(results, baseline)
-    assert "passage.mrr\nzh" in compared.categories
+    assert "passage.mrr · zh" in compared.categories
     assert compared.values("this run") == compared.values("baseline")
     for figure in (plots.bar_figure(bars), plots.latency_figure(results)):
         assert figure.axes  # drawable

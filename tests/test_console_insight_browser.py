@@ -108,6 +108,11 @@ def test_evaluation_tab_runs_and_plots(console_url: str, console_settings: Setti
     saved = tmp_path / "results.json"
     download.value.save_as(saved)
     assert len(json.loads(saved.read_text(encoding="utf-8"))["rows"]) == 218
+    # a second run, on the dev split only, is drawn against the baseline
+    page.get_by_role("radio", name="dev").check()
+    page.get_by_role("button", name="Run evaluation").click()
+    expect(page.locator("#ins-shown")).to_contain_text("split dev", timeout=EVAL_TIMEOUT)
+    expect(status).to_contain_text("Finished")
     for toast in page.locator(".toast-close").all():
         toast.click()
     expect(page.locator(".toast-body")).to_have_count(0)

@@ -317,7 +317,7 @@ def feedback_tab(actions: InsightActions, lang: str = "en") -> None:
         event(reload, None, [table, pick, loaded], api_visibility="private")
     pick.change(show, [pick], [question, comment, answer, passage, text, quote],
                 api_visibility="private")
-    passage.change(choose, [pick, passage], [text, quote], api_visibility="private")
+    passage.input(choose, [pick, passage], [text, quote], api_visibility="private")
     add.click(submit, [pick, passage, unanswerable, quote, facts, note], [verdict, download],
               api_visibility="private")
     check.click(check_all, None, [verdict, download], api_visibility="private")
