@@ -168,7 +168,9 @@ def verdict_markdown(verdict: Checked, path: Path, lang: str = "en", *,
     if not verdict.written:
         return f"**{t(lang, 'ins_rejected')}**\n\n{problems}"
     item = verdict.item or {}
-    line = json.dumps(item, ensure_ascii=False, indent=1)
+    # one key a line: the written line itself is one JSON object, too wide to read here
+    line = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+                               for k, v in item.items()) + "\n}"
     return (f"**{t(lang, 'ins_accepted', id=item.get('id', '?'), path=path)}**\n\n"
             f"```json\n{line}\n```")
 
