@@ -144,7 +144,7 @@ def latency_figure(results: Results, width: float = 7.5) -> Figure:
     stages = {stage: sorted(latencies(results, stage)) for stage in latency_stages(results)}
     every = [max(v, 0.1) for values in stages.values() for v in values]
     if every:
-        edges = np.geomspace(min(every), max(every) * 1.01, 31)
+        edges = np.geomspace(min(every), max(every) * 1.01, 31).tolist()
         for stage, values in stages.items():
             median = values[len(values) // 2]
             axes.hist([max(v, 0.1) for v in values], bins=edges, alpha=0.6,
