@@ -180,3 +180,81 @@ def t(lang: str | None, key: str, **values: object) -> str:
     en, zh = STRINGS[key]
     text = zh if normalize(lang) == "zh" else en
     return text.format(**values) if values else text
+
+
+# The maintainer console's Evaluation and Feedback tabs (ui/insight.py).
+STRINGS.update({
+    "ins_eval_tab": ("Evaluation", "评估"),
+    "ins_eval_intro": (
+        "Run the gold questions through the retriever (fast) or the whole answer chain, then "
+        "look at the results. `oncoqa eval` on the command line measures the same thing.",
+        "用金标准问题测试检索（较快）或完整的回答流程，然后查看结果。命令行的 `oncoqa eval` "
+        "测的是同样的内容。",
+    ),
+    "ins_mode": ("What to evaluate", "评估内容"),
+    "ins_mode_retrieval": ("Retrieval only (about a minute)", "仅检索（约一分钟）"),
+    "ins_mode_answer": ("Answers with the configured generator: {backend} (slow)",
+                        "用当前配置的生成方式回答：{backend}（较慢）"),
+    "ins_mode_extractive": ("Answers without a model (source sentences)",
+                            "不用模型回答（资料原句）"),
+    "ins_split": ("Gold items", "金标准题目"),
+    "ins_run": ("Run evaluation", "运行评估"),
+    "ins_save_baseline": ("Save this run as the baseline", "将本次结果保存为基线"),
+    "ins_download": ("Download results.json", "下载 results.json"),
+    "ins_busy": ("An evaluation is already running.", "已有评估正在运行。"),
+    "ins_started": ("Evaluation started.", "评估已开始。"),
+    "ins_idle": ("No evaluation has run yet.", "还没有运行过评估。"),
+    "ins_running": ("Running: {done} of {total} items · {step} · {seconds:.0f} s",
+                    "运行中：{done}/{total} 题 · {step} · {seconds:.0f} 秒"),
+    "ins_done": ("Finished: {items} items in {seconds:.0f} s, {errors} errors. {thresholds}",
+                 "完成：{items} 题，用时 {seconds:.0f} 秒，出错 {errors} 题。{thresholds}"),
+    "ins_thresholds_ok": ("All thresholds passed.", "所有阈值均通过。"),
+    "ins_thresholds_failed": ("Thresholds failed: {n} (listed below).",
+                              "未通过的阈值：{n} 项（见下）。"),
+    "ins_failures": ("Threshold failures", "未通过的阈值"),
+    "ins_failed": ("The evaluation could not run: {error}", "评估无法运行：{error}"),
+    "ins_shown": ("Results shown: `{path}` ({described})",
+                  "当前显示的结果：`{path}`（{described}）"),
+    "ins_no_baseline": (
+        "No baseline yet: press “Save this run as the baseline” to compare later runs with "
+        "this one.",
+        "还没有基线：点击“将本次结果保存为基线”，以后的评估将与它对比。",
+    ),
+    "ins_baseline_saved": ("Saved as the baseline: {path}", "已保存为基线：{path}"),
+    "ins_fb_tab": ("Feedback to gold", "反馈转金标准"),
+    "ins_fb_intro": (
+        "Answers rated thumbs-down or commented on, newest first. Pick one, choose the passage "
+        "that answers it and cut the quote down to the words that do (it must stay word for "
+        "word), add key facts, or mark the question unanswerable. Candidates go to {path}, "
+        "never straight into the gold sets: move them into eval/gold/ after review.",
+        "被点“踩”或写了意见的回答，最新的在前。选择一条，挑出能回答它的段落，把引文删减到真正回答"
+        "问题的部分（必须与原文逐字一致），填写关键事实，或标记为资料无法回答。候选题写入 {path}，"
+        "不会直接进入金标准集：审核后再移到 eval/gold/。",
+    ),
+    "ins_fb_refresh": ("Reload feedback", "重新读取反馈"),
+    "ins_fb_table": ("Rated answers", "被评价的回答"),
+    "ins_fb_pick": ("Feedback item", "反馈条目"),
+    "ins_fb_none": ("No thumbs-down or commented answers yet.", "还没有被点“踩”或写了意见的回答。"),
+    "ins_question": ("Question", "问题"),
+    "ins_answer": ("Answer given", "当时的回答"),
+    "ins_comment": ("Comment", "意见"),
+    "ins_passage": ("Cited passage", "引用的段落"),
+    "ins_passage_text": ("Passage text", "段落原文"),
+    "ins_quote": ("Supporting quote (40-300 characters, word for word from the passage)",
+                  "支持性引文（40-300 个字符，须与段落原文逐字一致）"),
+    "ins_facts": ("Key facts: one per line, English and Chinese forms separated by |",
+                  "关键事实：每行一条，英文和中文写法用 | 分隔"),
+    "ins_note": ("Note for reviewers (optional)", "给审核者的备注（可选）"),
+    "ins_unanswerable": ("The documents do not answer this question (unanswerable)",
+                         "资料中没有这个问题的答案（无法回答）"),
+    "ins_add": ("Add as gold candidate", "添加为金标准候选"),
+    "ins_check": ("Check the candidates file", "检查候选文件"),
+    "ins_download_candidates": ("Download candidates", "下载候选文件"),
+    "ins_accepted": ("Accepted as {id} and appended to {path}:", "已作为 {id} 写入 {path}："),
+    "ins_rejected": ("Rejected, nothing was written:", "未通过，没有写入："),
+    "ins_file_ok": ("{path}: {count} candidates, all pass check_gold.",
+                    "{path}：{count} 条候选，全部通过 check_gold。"),
+    "ins_file_bad": ("{path}: {count} candidates, problems found:",
+                     "{path}：{count} 条候选，发现问题："),
+    "ins_no_item": ("Pick a feedback item first.", "请先选择一条反馈。"),
+})

@@ -2,6 +2,7 @@
 """Validate the OncoQA evaluation gold sets (stdlib only).
 
 Usage:  python3 eval/gold/check_gold.py
+        python3 eval/gold/check_gold.py --candidates FILE   (gold candidates, same checks)
 
 Checks en.jsonl, zh.jsonl, unanswerable.jsonl, multiturn.jsonl and probes.jsonl
 in this directory against the corpus in <repo>/corpus/.  Exits 1 if any error is
@@ -79,17 +80,17 @@ def norm(s):
     return unicodedata.normalize("NFKC", s).casefold()
 
 
-def load_corpus():
+def load_corpus(corpus_dir=CORPUS_DIR):
     docs = {}
-    if not os.path.isdir(CORPUS_DIR):
-        err("corpus", f"directory not found: {CORPUS_DIR}")
+    if not os.path.isdir(corpus_dir):
+        err("corpus", f"directory not found: {corpus_dir}")
         return docs, {}
-    for name in sorted(os.listdir(CORPUS_DIR)):
+    for name in sorted(os.listdir(corpus_dir)):
         if name.endswith(".txt"):
-            with open(os.path.join(CORPUS_DIR, name), encoding="utf-8") as fh:
+            with open(os.path.join(corpus_dir, name), encoding="utf-8") as fh:
                 docs[name] = fh.read()
     manifest = {}
-    mpath = os.path.join(CORPUS_DIR, "manifest.json")
+    mpath = os.path.join(corpus_dir, "manifest.json")
     if os.path.exists(mpath):
         with open(mpath, encoding="utf-8") as fh:
             manifest = json.load(fh)
@@ -303,6 +304,42 @@ def check_must_not(where, kind, it, ev, facts, texts):
                 err(where, f"must_not form {form!r} occurs in key fact form(s) {inside}")
 
 
+def kind_of(it):
+    """The gold file an item belongs in: 'un' when unanswerable, else its language."""
+    return "un" if it.get("answerable") is False else str(it.get("language"))
+
+
+def check_extra(fname, items, docs, taken_ids=(), taken_questions=()):
+    """Check items outside the shipped files (gold candidates) item by item exactly as the
+    gold sets are checked, each against the rules of the file it would join (kind_of). Ids and
+    question texts must also be new to taken_ids / taken_questions (the gold sets). Returns
+    (errors, warnings) and leaves this module's own lists as they were."""
+    start_errors, start_warnings = len(errors), len(warnings)
+    seen_ids = {i: "the gold sets" for i in taken_ids}
+    seen_questions = {q: "the gold sets" for q in taken_questions}
+    for lineno, it in items:
+        check_item(fname, kind_of(it), lineno, it, docs, set())
+        iid = it.get("id")
+        if iid in seen_ids:
+            err(f"{fname}:{lineno}", f"duplicate id {iid!r} (also in {seen_ids[iid]})")
+        else:
+            seen_ids[iid] = f"{fname}:{lineno}"
+        key = question_key(it)
+        if key in seen_questions:
+            err(f"{fname}:{lineno}", f"duplicate question text (also {seen_questions[key]})")
+        else:
+            seen_questions[key] = f"{fname}:{lineno}"
+    found = errors[start_errors:], warnings[start_warnings:]
+    del errors[start_errors:], warnings[start_warnings:]
+    return found
+
+
+def question_key(it):
+    """How duplicate questions are recognised: whitespace collapsed, lower case."""
+    text = it.get("question") or " / ".join(it.get("turns") or [])
+    return re.sub(r"\s+", " ", str(text)).strip().lower()
+
+
 def main():
     docs, manifest = load_corpus()
     for name in docs:
@@ -325,8 +362,7 @@ def main():
                 err(f"{fname}:{lineno}", f"duplicate id {iid!r} (first seen in {seen_ids[iid]})")
             else:
                 seen_ids[iid] = f"{fname}:{lineno}"
-            text = it.get("question") or " / ".join(it.get("turns") or [])
-            key = re.sub(r"\s+", " ", str(text)).strip().lower()
+            key = question_key(it)
             if key in seen_questions:
                 err(f"{fname}:{lineno}", f"duplicate question text (also {seen_questions[key]})")
             else:
@@ -444,5 +480,28 @@ def main():
     return 0
 
 
+def check_candidates(path, corpus_dir=CORPUS_DIR):
+    """Check a gold-candidates file (one item a line, e.g. written by the maintainer console)
+    with check_extra against the corpus and the shipped gold sets; (errors, warnings)."""
+    docs, _ = load_corpus(corpus_dir)
+    taken_ids, taken_questions = set(), set()
+    for fname in FILES:
+        for _, it in load_jsonl(os.path.join(GOLD_DIR, fname), fname):
+            taken_ids.add(it.get("id"))
+            taken_questions.add(question_key(it))
+    del errors[:], warnings[:]  # the gold files are checked by main(), not here
+    items = load_jsonl(path, os.path.basename(path))
+    found = check_extra(os.path.basename(path), items, docs, taken_ids, taken_questions)
+    return found[0] + errors, found[1] + warnings
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--candidates":
+        problems, notes = check_candidates(sys.argv[2])
+        for line in notes:
+            print("WARNING", line)
+        for line in problems:
+            print("ERROR  ", line)
+        print("FAILED" if problems else "OK")
+        sys.exit(1 if problems else 0)
     sys.exit(main())
