@@ -54,5 +54,9 @@ def serve(settings: Settings) -> None:
     ensure_index(settings)
     shared = _Shared(settings)
     engine = build_engine(settings, shared)
-    console = Maintenance(settings, shared).actions() if settings.console.enabled else None
-    serve_app(settings, engine, console)
+    console, tabs = None, []
+    if settings.console.enabled:
+        from oncoqa.console_insight import insight_tabs
+
+        console, tabs = Maintenance(settings, shared).actions(), insight_tabs(settings)
+    serve_app(settings, engine, console, tabs)
