@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bench.measure import GoldQuestion, Summary, free_port, peak_tree_rss_mb, tree_rss_mb
 from core.settings import Settings
@@ -38,6 +39,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for key, value in settings.model_dump(mode="json").items():
         if isinstance(value, dict):
             for sub, item in value.items():
+                secret = getattr(getattr(settings, key), sub)
+                if isinstance(secret, SecretStr):  # the dump shows "**********"
+                    item = secret.get_secret_value()
                 put(f"ONCOQA_{key.upper()}__{sub.upper()}", sub, item)
         else:
             put(f"ONCOQA_{key.upper()}", key, value)

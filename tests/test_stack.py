@@ -194,3 +194,18 @@ def test_the_plan_spreads_apps_over_model_servers_with_a_queue_aware_timeout(
     assert all(app.env["ONCOQA_STORE__HOST"] == "127.0.0.1" for app in topology.apps)
     assert topology.store.argv[1:3] == ("run", "--path")
     assert topology.store.argv[3] == str(settings.chroma_dir.resolve())
+
+
+def test_the_maintainer_password_reaches_the_first_app_only_and_unmasked(
+        indexed: Settings) -> None:
+    from pydantic import SecretStr
+
+    from core.settings import ConsoleSettings, ServeSettings
+    from oncoqa.stack import plan
+
+    settings = indexed.model_copy(update={
+        "console": ConsoleSettings(password=SecretStr("s3cret-passphrase")),
+        "serve": ServeSettings(apps=2)})
+    first, second = plan(settings).apps
+    assert first.env["ONCOQA_CONSOLE__PASSWORD"] == "s3cret-passphrase"  # not "**********"
+    assert second.env["ONCOQA_CONSOLE__PASSWORD"] == ""  # no second console on a taken port
