@@ -76,6 +76,8 @@ _QUANTITY = re.compile(
 _LATIN_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9-]*\d[A-Za-z0-9-]*|\b[A-Z]{2,}[A-Za-z0-9-]*|"
                          r"\b(?i:[a-z]+(?:mab|nib|platin|taxel|rubicin|citabine|fluorouracil|"
                          r"mustine|zomib|tinib))\b")
+# A lower-case Latin word of three letters or more (an English word, not an acronym or code).
+_PLAIN_WORD = re.compile(r"(?<![A-Za-z0-9-])[a-z]{3,}(?![A-Za-z0-9-])")
 # Disease and operation words by their endings (neuroblastoma, leukaemia, mucositis,
 # mastectomy): a rewrite that brings one in names something its source does not. Only ever
 # "added": a translation renders "carcinoma" as 癌, which is not a loss.
@@ -112,6 +114,9 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
         return Verdict(False, "language", f"expected {target}")
     if _repeats(text):
         return Verdict(False, "repetition")
+    leftover = _untranslated(text) if target == "zh" else []
+    if leftover:
+        return Verdict(False, "untranslated", ", ".join(leftover))
     size, src = _size(text), _size(source)
     low, high = limits.length
     if not low * src - 2 <= size <= high * src + 4:  # slack: short sentences vary most
@@ -146,6 +151,14 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
         if score < floor:
             return Verdict(False, "meaning", f"{score:.3f}")
     return Verdict(True, "ok")
+
+
+def _untranslated(text: str) -> list[str]:
+    """Plain English words left in a Chinese translation ("是否 imminent"); names, acronyms and
+    glossary terms (PET-CT, oxaliplatin, RECIST) may stay in Latin letters."""
+    bare = glossary.blank_names(text)
+    words = (m.group() for m in _PLAIN_WORD.finditer(bare))
+    return [w for w in words if not _LATIN_NAME.fullmatch(w)]
 
 
 def negated(text: str) -> bool:

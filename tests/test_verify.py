@@ -165,3 +165,12 @@ def test_numbers_beside_a_numbered_name_still_count() -> None:
     assert verify("给予4个周期的氟尿嘧啶。", source, "zh").reason == "numbers"
     assert verify("给予3个周期的顺铂。", source, "zh").reason == "names"
     assert verify("给予3个周期的氟尿嘧啶。", source, "zh").ok
+
+
+def test_an_english_word_left_in_a_chinese_translation_is_rejected() -> None:
+    source = "Whether drug resistance is imminent is judged by the tumour shrinkage rate."
+    verdict = verify("根据肿瘤缩小率判断药物耐药性是否 imminent。", source, "zh")
+    assert verdict.reason == "untranslated" and verdict.detail == "imminent"
+    # names, codes and drug names may stay in Latin letters
+    assert verify("常用方案把5-氟尿嘧啶和oxaliplatin联合使用。", DRUGS, "zh").ok
+    assert verify("按照RECIST标准评估疗效。", "Response is assessed with RECIST.", "zh").ok
