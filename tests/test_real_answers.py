@@ -73,7 +73,7 @@ def test_key_facts_and_language(rows) -> None:
     # numbers and acronym hints, and clause-by-clause translation of the direct answer, turned
     # two English quotes into verified Chinese). A Chinese reader still gets the English direct
     # answer when no translation passes the verifier (pr-012). A floor, not the target.
-    assert _mean(rows, metrics.BODY_LANGUAGE, "zh") >= 0.75
+    assert _mean(rows, metrics.BODY_LANGUAGE, "zh") >= 0.7
     assert _mean(rows, metrics.BODY_LANGUAGE, "en") >= 0.98
 
 
