@@ -13,7 +13,7 @@ from core.settings import Settings
 from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
-from qa.gate import Evidence, assess_evidence, question_concepts
+from qa.gate import Evidence, absent_drugs, assess_evidence, question_concepts
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, focus_question, standalone_question
@@ -123,6 +123,9 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
+        absent = absent_drugs(standalone, passages)
+        if absent:  # a drug the passages never mention: nothing in them is about it
+            evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its
         # English rendering for a Chinese question), not the glossary's bag of English terms,
         # which on the dev split favoured topic sentences.
@@ -160,15 +163,21 @@ class Answerer:
     def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings) -> Answer:
         lang = ctx.lang
         message = prompts.NOT_COVERED(lang)
+        if ctx.evidence.absent:
+            message = prompts.NOT_MENTIONED(
+                lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
         topics = list(dict.fromkeys(p.title for p in ctx.passages[:3]))
         if topics and ctx.evidence.best_dense > 0:
             quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
                 prompts.TOPIC(lang, title=t) for t in topics[:2])
             message += prompts.NOT_COVERED_CLOSEST(lang, topics=quoted)
         reason = prompts.REFUSAL_REASON(lang, score=ctx.evidence.best_dense)
-        if ctx.evidence.covered:  # close passages, but no sentence in them answers
+        if ctx.evidence.absent:
+            reason = prompts.NOT_MENTIONED_REASON(
+                lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
+        elif ctx.evidence.covered:  # close passages, but no sentence in them answers
             reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
-        if ctx.evidence.missing:
+        if ctx.evidence.missing and not ctx.evidence.absent:
             reason += f"; missing: {', '.join(ctx.evidence.missing)}"
         return replace(
             base, text=f"{preface}\n\n{message}" if preface else message,

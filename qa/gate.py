@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa import glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
+
+# Drug names by their international nonproprietary-name stems (ibuprofen, amoxicillin,
+# omeprazole, trastuzumab, ...), for drugs the glossary does not list.
+_DRUG_STEM = re.compile(
+    r"\b[a-z]{3,}(?:profen|fenac|xifen|cillin|mycin|micin|cycline|floxacin|statin|pril|sartan|olol|"
+    r"dipine|prazole|conazole|azepam|oxetine|triptan|parin|xaban|gatran|dronate|vir|mab|nib|"
+    r"platin|taxel|rubicin|citabine|tinib|zomib|mustine|relin|lutamide|trozole|sone|olone)\b",
+    re.IGNORECASE)
 
 # A concept is a set of alternative forms (synonyms); a form is the tokens it needs, all of
 # them ("pancreatic cancer" is not satisfied by "cancer" alone).
@@ -20,6 +29,7 @@ class Evidence:
     best_dense: float
     coverage: float  # idf-weighted share of the question's concepts found in the top passages
     missing: tuple[str, ...]  # the rarest question concepts no top passage contains
+    absent: tuple[str, ...] = ()  # drugs the question names that no top passage mentions
 
 
 def question_concepts(question: str) -> list[list[Concept]]:
@@ -71,3 +81,20 @@ def assess_evidence(
             absent = sorted((c for c in concepts if c not in hit), key=lambda c: -weights[c])
             missing = tuple(" ".join(c[0]) for c in absent[:3])
     return Evidence(best_dense >= min_dense, round(best_dense, 4), round(coverage, 4), missing)
+
+
+def absent_drugs(question: str, passages: Sequence[Passage], top: int = 4) -> tuple[str, ...]:
+    """Drugs the question names (glossary drugs, or words with a drug-name stem) that none of
+    the top passages mentions: the documents cannot say anything about them, so a question
+    about one is not answered with sentences about something else."""
+    texts = [p.text for p in passages[:top]]
+    present = {e for text in texts for e in glossary.entries(text)}
+    folded = " ".join(texts).casefold()
+    missing: dict[str, None] = {}
+    for entry, words in glossary.mentions(question).items():
+        if glossary.concept(entry).kind == "drug" and entry not in present:
+            missing[words] = None
+    for match in _DRUG_STEM.finditer(glossary.blank_names(question)):
+        if match.group().casefold() not in folded:
+            missing[match.group()] = None
+    return tuple(missing)

@@ -70,6 +70,14 @@ NOT_COVERED = Bilingual(
     en="My documents do not cover this question, so I cannot answer it reliably.",
     zh="我的资料中没有涉及这个问题，因此无法给出可靠的回答。",
 )
+NOT_MENTIONED = Bilingual(
+    en="My documents do not mention {names}, so I cannot answer this question reliably.",
+    zh="我的资料中没有提到{names}，因此无法可靠地回答这个问题。",
+)
+NOT_MENTIONED_REASON = Bilingual(
+    en="the question names {names}, which none of the retrieved passages mentions",
+    zh="问题提到的{names}在检索到的段落中都没有出现",
+)
 NOT_COVERED_CLOSEST = Bilingual(
     en=" The closest topics I have are {topics}. Please ask your care team.",
     zh="我现有资料中最接近的主题是：{topics}。建议向您的医疗团队咨询。",

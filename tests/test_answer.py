@@ -179,6 +179,22 @@ def test_out_of_scope_question_is_refused_without_calling_the_llm(retriever,
     assert llm is not None and llm.calls == []
 
 
+def test_a_drug_the_passages_never_mention_is_named_in_a_refusal(retriever,
+                                                                  hash_settings) -> None:
+    answerer, llm = chain(retriever, hash_settings, "should not be used")
+    for question, lang, name in [
+        ("How long after chemotherapy can I have surgery if I take ibuprofen?", "en", "ibuprofen"),
+        ("吃布洛芬的话，化疗结束后多久可以手术？", "zh", "布洛芬"),
+    ]:
+        answer = answerer.answer(question)
+        assert answer.refused and answer.kind == "refusal", question
+        assert answer.text.startswith(prompts.NOT_MENTIONED(lang, names=name))
+        assert answer.refusal_reason and name in answer.refusal_reason
+    assert llm is not None and llm.calls == []
+    # the same question without the unknown drug is answered
+    assert not answerer.answer("How long after chemotherapy can I have surgery?").refused
+
+
 def test_a_rewrite_in_two_sentences_cites_both(retriever, hash_settings) -> None:
     rewrite = ("If the surgeon thinks there is a possibility of surgery, he needs to wait for the "
                "patient's blood to return to normal after surgery. That is usually 3 to 4 weeks "
@@ -288,3 +304,16 @@ def test_sentences_are_ranked_against_the_follow_up_itself(question: str, previo
     assert focus_question(question, standalone, history) == focus
     # a rewrite by the model is a question of its own: used as it is
     assert focus_question(question, "Which tests come first?", history) == "Which tests come first?"
+
+
+def test_drug_names_are_found_by_glossary_or_by_their_stem() -> None:
+    from qa.gate import absent_drugs
+    from qa.types import Passage
+
+    passage = Passage(id="1", source="a.txt", title="t", language="en", score=1.0, start=0,
+                      end=60, text="Oxaliplatin and 5-FU are given before surgery (FOLFOX).")
+    assert absent_drugs("Is oxaliplatin given before surgery?", [passage]) == ()
+    assert absent_drugs("奥沙利铂在手术前使用吗？", [passage]) == ()
+    assert absent_drugs("Can I take amoxicillin or omeprazole too?", [passage]) == (
+        "amoxicillin", "omeprazole")
+    assert absent_drugs("Is the operation given before chemotherapy?", [passage]) == ()
