@@ -15,7 +15,7 @@ from oncoqa.maintain import Maintenance
 from oncoqa.serve import build_engine
 from tests.conftest import free_port
 from tests.test_console_actions import FACT_DOC, FACT_FILE, FACT_QUESTION
-from tests.test_ui_browser import TIMEOUT, ask, browser  # noqa: F401 - the browser fixture
+from tests.test_ui_browser import TIMEOUT, ask
 from tests.test_ui_client import make_ui_settings
 from ui.app import Served, start
 
@@ -42,7 +42,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, S
 
 
 def test_upload_in_console_then_patient_gets_it_cited(
-        served: tuple[Served, Settings], browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+        served: tuple[Served, Settings], browser: Browser, tmp_path: Path) -> None:
     running, settings = served
     console = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 1100})
     console.set_default_timeout(TIMEOUT)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from core.settings import EmbeddingSettings, LLMSettings, Settings, UISettings
 from ingest.pipeline import ingest
@@ -28,8 +28,6 @@ from tests.test_console_insight import QUESTION, QUOTE, write_feedback
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT = 30_000  # ms
 EVAL_TIMEOUT = 300_000  # ms: the whole gold set (seconds with the hash embedder, ~2 min with e5)
 
@@ -64,16 +62,6 @@ def console_url(console_settings: Settings) -> Iterator[str]:
                             theme=gr.themes.Soft())
     yield url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium missing: `apt-get install -y chromium fonts-noto-cjk`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _shot(page: Page, tmp_path: Path, name: str) -> None:

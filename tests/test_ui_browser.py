@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from core.settings import Settings
 from tests.test_ui_client import (
@@ -27,8 +27,6 @@ from ui.i18n import EXAMPLES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Ignored by git (.gitignore): screenshots are for looking at, not for the history.
 RECORD_DIR = Path(__file__).resolve().parents[1] / ".artifacts" / "screenshots"
 TIMEOUT = 20_000  # ms
@@ -42,16 +40,6 @@ def ui_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def app_url(ui_settings: Settings) -> Iterator[str]:
     yield from running_app(ui_settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium missing: `apt-get install -y chromium fonts-noto-cjk`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -319,19 +319,24 @@ def check_extra(fname, items, docs, taken_ids=(), taken_questions=()):
     seen_questions = {q: "the gold sets" for q in taken_questions}
     for lineno, it in items:
         check_item(fname, kind_of(it), lineno, it, docs, set())
-        iid = it.get("id")
-        if iid in seen_ids:
-            err(f"{fname}:{lineno}", f"duplicate id {iid!r} (also in {seen_ids[iid]})")
-        else:
-            seen_ids[iid] = f"{fname}:{lineno}"
-        key = question_key(it)
-        if key in seen_questions:
-            err(f"{fname}:{lineno}", f"duplicate question text (also {seen_questions[key]})")
-        else:
-            seen_questions[key] = f"{fname}:{lineno}"
+        check_unique(f"{fname}:{lineno}", it, seen_ids, seen_questions, "also in")
     found = errors[start_errors:], warnings[start_warnings:]
     del errors[start_errors:], warnings[start_warnings:]
     return found
+
+
+def check_unique(where, it, seen_ids, seen_questions, earlier):
+    """An item's id and question text must not have been seen before; remembers both."""
+    iid = it.get("id")
+    if iid in seen_ids:
+        err(where, f"duplicate id {iid!r} ({earlier} {seen_ids[iid]})")
+    else:
+        seen_ids[iid] = where
+    key = question_key(it)
+    if key in seen_questions:
+        err(where, f"duplicate question text (also {seen_questions[key]})")
+    else:
+        seen_questions[key] = where
 
 
 def question_key(it):
@@ -357,16 +362,7 @@ def main():
         all_items[fname] = [obj for _, obj in items]
         for lineno, it in items:
             check_item(fname, kind, lineno, it, docs, english_doc_names)
-            iid = it.get("id")
-            if iid in seen_ids:
-                err(f"{fname}:{lineno}", f"duplicate id {iid!r} (first seen in {seen_ids[iid]})")
-            else:
-                seen_ids[iid] = f"{fname}:{lineno}"
-            key = question_key(it)
-            if key in seen_questions:
-                err(f"{fname}:{lineno}", f"duplicate question text (also {seen_questions[key]})")
-            else:
-                seen_questions[key] = f"{fname}:{lineno}"
+            check_unique(f"{fname}:{lineno}", it, seen_ids, seen_questions, "first seen in")
 
     en_items = all_items.get("en.jsonl", [])
     zh_items = all_items.get("zh.jsonl", [])
