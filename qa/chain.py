@@ -13,7 +13,7 @@ from core.settings import Settings
 from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
-from qa.gate import Evidence, absent_drugs, assess_evidence, question_concepts
+from qa.gate import Evidence, absent_names, assess_evidence, question_concepts
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, focus_question, standalone_question
@@ -123,8 +123,8 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
-        absent = absent_drugs(standalone, passages)
-        if absent:  # a drug the passages never mention: nothing in them is about it
+        absent = absent_names(standalone, passages)
+        if absent:  # a drug or concern the passages never mention: nothing in them is about it
             evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its
         # English rendering for a Chinese question), not the glossary's bag of English terms,

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from core.text import script_of, split_sentences
 from qa import glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
@@ -18,6 +19,19 @@ _DRUG_STEM = re.compile(
     r"platin|taxel|rubicin|citabine|tinib|zomib|mustine|relin|lutamide|trozole|sone|olone)\b",
     re.IGNORECASE)
 
+# Where a sentence breaks into clauses, and what marks a clause as a question.
+_CLAUSE_BREAK = re.compile(r"[,;:，；：、]|\s[-–—]+\s|\.{2,}|…+")
+_EN_CUE = re.compile(
+    r"\W*(?:(?:and|or|but|so|then|also)\s+)?(?:what|how|why|when|which|who|where|whether|is|are|"
+    r"am|was|were|can|could|should|would|will|shall|do|does|did|may|might|must|has|have|had|"
+    r"isn't|aren't|can't|won't|don't|doesn't|didn't|wouldn't|shouldn't|any)\b", re.IGNORECASE)
+_ZH_CUE = re.compile(r"吗|嗎|呢|什么|什麼|甚么|怎么|怎麼|怎样|怎樣|如何|多少|多久|多长|多長|几|幾|"
+                     r"哪|为什么|為什麼|为何|為何|为啥|是否|能不能|可不可以|会不会|會不會|要不要|"
+                     r"有没有|有沒有|是不是")
+_CLOSERS = "\"'”’)）]」』"
+# Glossary kinds a question may not name unless a top passage does (qa.gate.absent_names).
+ABSENT_KINDS = ("drug", "concern")
+
 # A concept is a set of alternative forms (synonyms); a form is the tokens it needs, all of
 # them ("pancreatic cancer" is not satisfied by "cancer" alone).
 Concept = tuple[tuple[str, ...], ...]
@@ -29,7 +43,7 @@ class Evidence:
     best_dense: float
     coverage: float  # idf-weighted share of the question's concepts found in the top passages
     missing: tuple[str, ...]  # the rarest question concepts no top passage contains
-    absent: tuple[str, ...] = ()  # drugs the question names that no top passage mentions
+    absent: tuple[str, ...] = ()  # drugs, concerns the question names that no top passage mentions
 
 
 def question_concepts(question: str) -> list[list[Concept]]:
@@ -83,18 +97,64 @@ def assess_evidence(
     return Evidence(best_dense >= min_dense, round(best_dense, 4), round(coverage, 4), missing)
 
 
-def absent_drugs(question: str, passages: Sequence[Passage], top: int = 4) -> tuple[str, ...]:
-    """Drugs the question names (glossary drugs, or words with a drug-name stem) that none of
-    the top passages mentions: the documents cannot say anything about them, so a question
-    about one is not answered with sentences about something else."""
+def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
+                 kinds: Sequence[str] = ABSENT_KINDS) -> tuple[str, ...]:
+    """Drugs and patient concerns the question names that none of the top passages mentions
+    (glossary entries of those kinds, or words with a drug-name stem): the documents cannot
+    say anything about them, so a question about one is not answered with sentences about
+    something else ("What is the best diet during radiotherapy?" with passages on radiotherapy
+    alone). A drug keeps the words the question used; a concern is named by its glossary form
+    in the question's script ("eat" -> "diet", 吃什么 -> 饮食). A concern counts only in the
+    sentences that ask (asked_part): told as background it is no reason to refuse; a drug
+    counts anywhere, since a drug the patient takes can change the answer."""
     texts = [p.text for p in passages[:top]]
     present = {e for text in texts for e in glossary.entries(text)}
     folded = " ".join(texts).casefold()
+    chinese = script_of(question) == "zh"
+    asked = glossary.entries(asked_part(question))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():
-        if glossary.concept(entry).kind == "drug" and entry not in present:
+        kind = glossary.concept(entry).kind
+        if kind not in kinds or entry in present:
+            continue
+        if kind == "concern" and entry not in asked:
+            continue  # context ("I drink a beer every evening. Why did it spread?")
+        if kind == "drug":
             missing[words] = None
-    for match in _DRUG_STEM.finditer(glossary.blank_names(question)):
-        if match.group().casefold() not in folded:
-            missing[match.group()] = None
+        else:
+            missing[glossary.chinese_forms(entry)[0] if chinese
+                    else glossary.english_form(entry)] = None
+    if "drug" in kinds:
+        for match in _DRUG_STEM.finditer(glossary.blank_names(question)):
+            if match.group().casefold() not in folded:
+                missing[match.group()] = None
     return tuple(missing)
+
+
+def asked_part(question: str) -> str:
+    """The clauses of a message that ask something: in each sentence that ends in a question
+    mark (or, with none, each sentence with a question cue), the clauses with a cue and the
+    last one; the whole message when nothing looks like a question. Background told on the
+    way ("I drive her to radiotherapy every day, and she asks: what kills the cells?") is
+    left out."""
+    sentences = [s.text.strip() for s in split_sentences(question) if s.text.strip()]
+    marked = [s for s in sentences if s.rstrip(_CLOSERS).endswith(("?", "？"))]
+    asking = marked or [s for s in sentences if any(_cued(c) for c in _clauses(s))]
+    if not asking:
+        return question
+    parts = []
+    for sentence in asking:
+        clauses = _clauses(sentence)
+        cued = [c for c in clauses[:-1] if _cued(c)]
+        parts.extend([*cued, clauses[-1]] if sentence in marked or _cued(clauses[-1])
+                     else cued)
+    return " ".join(parts)
+
+
+def _clauses(sentence: str) -> list[str]:
+    pieces = [p.strip() for p in _CLAUSE_BREAK.split(sentence)]
+    return [p for p in pieces if p] or [sentence]
+
+
+def _cued(clause: str) -> bool:
+    return bool(_EN_CUE.match(clause) or _ZH_CUE.search(clause))

@@ -11,7 +11,7 @@ from typing import Literal, cast, get_args
 
 from core.text import CJK_CHAR
 
-Kind = Literal["treatment", "drug", "test", "cancer", "anatomy", "symptom", "generic"]
+Kind = Literal["treatment", "drug", "test", "cancer", "anatomy", "symptom", "concern", "generic"]
 KINDS: tuple[str, ...] = get_args(Kind)
 COLUMNS = ("english", "simplified", "traditional", "kind", "explanation_en", "explanation_zh")
 GLOSSARY_FILE = "glossary.tsv"

@@ -179,12 +179,14 @@ def test_out_of_scope_question_is_refused_without_calling_the_llm(retriever,
     assert llm is not None and llm.calls == []
 
 
-def test_a_drug_the_passages_never_mention_is_named_in_a_refusal(retriever,
-                                                                  hash_settings) -> None:
+def test_a_drug_or_concern_the_passages_never_mention_is_named_in_a_refusal(
+        retriever, hash_settings) -> None:
     answerer, llm = chain(retriever, hash_settings, "should not be used")
     for question, lang, name in [
         ("How long after chemotherapy can I have surgery if I take ibuprofen?", "en", "ibuprofen"),
         ("吃布洛芬的话，化疗结束后多久可以手术？", "zh", "布洛芬"),
+        ("How long after chemotherapy can I have surgery, and what should I eat meanwhile?",
+         "en", "diet"),
     ]:
         answer = answerer.answer(question)
         assert answer.refused and answer.kind == "refusal", question
@@ -307,13 +309,67 @@ def test_sentences_are_ranked_against_the_follow_up_itself(question: str, previo
 
 
 def test_drug_names_are_found_by_glossary_or_by_their_stem() -> None:
-    from qa.gate import absent_drugs
+    from qa.gate import absent_names
     from qa.types import Passage
 
     passage = Passage(id="1", source="a.txt", title="t", language="en", score=1.0, start=0,
                       end=60, text="Oxaliplatin and 5-FU are given before surgery (FOLFOX).")
-    assert absent_drugs("Is oxaliplatin given before surgery?", [passage]) == ()
-    assert absent_drugs("奥沙利铂在手术前使用吗？", [passage]) == ()
-    assert absent_drugs("Can I take amoxicillin or omeprazole too?", [passage]) == (
+    assert absent_names("Is oxaliplatin given before surgery?", [passage]) == ()
+    assert absent_names("奥沙利铂在手术前使用吗？", [passage]) == ()
+    assert absent_names("Can I take amoxicillin or omeprazole too?", [passage]) == (
         "amoxicillin", "omeprazole")
-    assert absent_drugs("Is the operation given before chemotherapy?", [passage]) == ()
+    assert absent_names("Is the operation given before chemotherapy?", [passage]) == ()
+
+
+@pytest.mark.parametrize(("message", "asked"), [
+    ("What is the best diet during radiotherapy?", "What is the best diet during radiotherapy?"),
+    ("化疗期间能喝酒吗", "化疗期间能喝酒吗"),  # no mark: a cue is enough
+    ("Tell me about diet during radiotherapy.", "Tell me about diet during radiotherapy."),
+    ("I drink a beer every evening. Why did it spread?", "Why did it spread?"),
+    ("We drive four hours to the clinic, so which scan comes first?", "so which scan comes first?"),
+    ("Is it ok to keep jogging while on chemo, or should I rest?",
+     "Is it ok to keep jogging while on chemo or should I rest?"),
+    ("got my dentist booked... are side effects still bad", "are side effects still bad"),
+    ("我在外地上班，请假不容易，停药多久可以手术？", "停药多久可以手术？"),
+])
+def test_the_asked_part_leaves_out_background(message: str, asked: str) -> None:
+    from qa.gate import asked_part
+
+    assert asked_part(message) == asked
+
+
+def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> None:
+    from qa.gate import absent_names
+    from qa.types import Passage
+
+    def passage(text: str) -> Passage:
+        return Passage(id="1", source="a.txt", title="t", language="en", score=1.0, start=0,
+                       end=len(text), text=text)
+
+    radiotherapy = passage("Radiotherapy uses high-energy rays to kill tumour cells.")
+    assert absent_names("What is the best diet during radiotherapy?", [radiotherapy]) == ("diet",)
+    assert absent_names("What should I eat during radiotherapy?", [radiotherapy]) == ("diet",)
+    assert absent_names("放疗期间吃什么好？", [radiotherapy]) == ("饮食",)
+    assert absent_names("放療期間可以喝酒嗎？", [radiotherapy]) == ("饮酒",)
+    assert absent_names("Can I keep jogging and drinking beer during radiotherapy?",
+                        [radiotherapy]) == ("exercise", "alcohol")
+    # a passage that mentions the concern in other words answers to it
+    eating = passage("Good nutrition helps patients recover between radiotherapy sessions.")
+    assert absent_names("What should I eat during radiotherapy?", [eating]) == ()
+    assert absent_names("放疗期间吃什么好？", [eating]) == ()
+    # told as background, a concern is no reason to refuse; asked about, it is
+    assert absent_names("I drink a beer every evening. Does radiotherapy kill tumour cells?",
+                        [radiotherapy]) == ()
+    assert absent_names("我每天都喝点白酒。放疗能杀死肿瘤细胞吗？", [radiotherapy]) == ()
+    assert absent_names("I'm on radiotherapy. Can I still have a beer?", [radiotherapy]) == (
+        "alcohol",)
+    # a drug is checked anywhere: one the patient takes can change the answer
+    assert absent_names("I take ibuprofen daily. Does radiotherapy kill tumour cells?",
+                        [radiotherapy]) == ("ibuprofen",)
+    # ... also inside one sentence, in a clause that does not ask
+    assert absent_names("I drive her to radiotherapy daily, and she asks me: does it kill "
+                        "tumour cells?", [radiotherapy]) == ()
+    assert absent_names("我每天开车送她去放疗，她问我：放疗是怎么杀死肿瘤细胞的？",
+                        [radiotherapy]) == ()
+    # other kinds (symptoms, treatments) are the topic the passages are found by, not checked
+    assert absent_names("Does radiotherapy cause nausea?", [radiotherapy]) == ()

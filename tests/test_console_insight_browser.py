@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from core.settings import EmbeddingSettings, LLMSettings, Settings, UISettings
+from eval.gold import default_gold_files, load_gold
 from ingest.pipeline import ingest
 from oncoqa.console_insight import candidates_file, insight_tabs
 from oncoqa.wiring import build_embeddings, keyword_builder
@@ -80,11 +81,12 @@ def _open(browser: Browser, url: str) -> Page:
 
 def test_evaluation_tab_runs_and_plots(console_url: str, console_settings: Settings,
                                        browser: Browser, tmp_path: Path) -> None:
+    items = len(load_gold(default_gold_files()))
     page = _open(browser, console_url)
     page.get_by_role("button", name="Run evaluation").click()
     status = page.locator("#ins-status")
     expect(status).to_contain_text("Finished", timeout=EVAL_TIMEOUT)
-    expect(status).to_contain_text("218 items")
+    expect(status).to_contain_text(f"{items} items")
     expect(page.locator("#ins-no-baseline")).to_contain_text("No baseline yet")
     page.get_by_role("button", name="Save this run as the baseline").click()
     expect(page.locator("#ins-no-baseline")).to_have_text("", timeout=TIMEOUT)
@@ -95,7 +97,7 @@ def test_evaluation_tab_runs_and_plots(console_url: str, console_settings: Setti
         page.locator("#ins-download").click()
     saved = tmp_path / "results.json"
     download.value.save_as(saved)
-    assert len(json.loads(saved.read_text(encoding="utf-8"))["rows"]) == 218
+    assert len(json.loads(saved.read_text(encoding="utf-8"))["rows"]) == items
     # a second run, on the dev split only, is drawn against the baseline
     page.get_by_role("radio", name="dev").check()
     page.get_by_role("button", name="Run evaluation").click()

@@ -38,6 +38,9 @@ def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
     ("Common regimens combine 5-fluorouracil with oxaliplatin and irinotecan.", DRUGS, "en",
      "names"),
     ("常用方案把5-氟尿嘧啶、奥沙利铂和贝伐珠单抗联合使用。", DRUGS, "zh", "names"),
+    # advice about an everyday concern (diet) the source never gives
+    ("Surgery is usually 3 to 4 weeks after chemotherapy ends; eat well until then.", SURGERY,
+     "en", "names"),
     ("Surgery Surgery Surgery is done is done is done 3 to 4 weeks after chemo.", SURGERY, "en",
      "repetition"),
     ("Surgery usually takes place 3 to 4 weeks after chemotherapy ends.", SURGERY, "zh",
@@ -53,8 +56,8 @@ def test_unfaithful_rewrites_are_rejected(rewrite: str, source: str, target: str
 
 
 def test_new_content_beyond_tolerance_is_rejected() -> None:
-    rewrite = ("Surgery happens 3 to 4 weeks later, giving patients time for rest, nutrition, "
-               "exercise, family support and emotional recovery.")
+    rewrite = ("Surgery happens 3 to 4 weeks later, giving patients time for rest, family "
+               "visits, quiet walks, reading and a calmer recovery.")
     verdict = verify(rewrite, SURGERY, "en")
     assert verdict.reason == "new-content", verdict
 
