@@ -222,6 +222,7 @@ def test_missed_goals_are_flagged_and_explained(quick_results: dict[str, Any]) -
     assert "chunks a document before comparing its content hash" in notes
     assert "largest p95 component is query embedding" in notes
     assert "Missed: time to first token p50 4.00 s" in notes
+    assert "number of model calls before the first sentence" in notes
     fine = copy.deepcopy(quick_results)
     fine["stages"]["ingest"].update(overhead_ratio=1.1, reingest_ratio=0.01)
     assert _goal(build_report(fine), "Ingestion overhead")["met"] is True
