@@ -351,6 +351,7 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     assert absent_names("What should I eat during radiotherapy?", [radiotherapy]) == ("diet",)
     assert absent_names("放疗期间吃什么好？", [radiotherapy]) == ("饮食",)
     assert absent_names("放療期間可以喝酒嗎？", [radiotherapy]) == ("饮酒",)
+    assert absent_names("放疗期间可以去游泳吗？我每天都游。", [radiotherapy]) == ("运动",)
     assert absent_names("Can I keep jogging and drinking beer during radiotherapy?",
                         [radiotherapy]) == ("exercise", "alcohol")
     # a passage that mentions the concern in other words answers to it
