@@ -212,6 +212,12 @@ def test_missed_goals_are_flagged_and_explained(quick_results: dict[str, Any]) -
     answers["records"][0].update(generated=True, first_token_ms=4000.0, prompt_tokens=700)
     report = build_report(results)
     assert _goal(report, "Ingestion overhead")["met"] is False
+    assert _goal(report, "Ingestion throughput")["met"] is None  # a small corpus: no goal
+    big = copy.deepcopy(results)
+    big["stages"]["ingest"].update(chunks=10_000, ingest_chunks_per_second=9.9)
+    assert _goal(build_report(big), "Ingestion throughput")["met"] is False
+    big["stages"]["ingest"].update(ingest_chunks_per_second=21.0)
+    assert _goal(build_report(big), "Ingestion throughput")["met"] is True
     assert _goal(report, "Re-ingest unchanged corpus: time")["met"] is False
     assert _goal(report, "Re-ingest unchanged corpus: embeddings")["met"] is True
     assert _goal(report, "Retrieval latency at")["met"] is None  # 120 chunks: no goal
