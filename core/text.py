@@ -19,6 +19,8 @@ CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
 CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Closing quotes and brackets that may follow a sentence's final punctuation.
+CLOSERS = "\"'”’)）]」』"
 # A sentence ends at . ? ! (followed by space or end) or at a CJK terminator; closing quotes and
 # brackets stay with the sentence they close.
 _SENTENCE_END = re.compile(r"(?:[.?!]+(?=\s|$)|[。！？；!?;]+)[\"'”’」』)）\]]*")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.text import script_of, split_sentences
+from core.text import CLOSERS, script_of, split_sentences
 from qa import glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
@@ -28,7 +28,6 @@ _EN_CUE = re.compile(
 _ZH_CUE = re.compile(r"吗|嗎|呢|什么|什麼|甚么|怎么|怎麼|怎样|怎樣|如何|多少|多久|多长|多長|几|幾|"
                      r"哪|为什么|為什麼|为何|為何|为啥|是否|能不能|可不可以|会不会|會不會|要不要|"
                      r"有没有|有沒有|是不是")
-_CLOSERS = "\"'”’)）]」』"
 # Glossary kinds a question may not name unless a top passage does (qa.gate.absent_names).
 ABSENT_KINDS = ("drug", "concern")
 
@@ -137,17 +136,15 @@ def asked_part(question: str) -> str:
     last one; the whole message when nothing looks like a question. Background told on the
     way ("I drive her to radiotherapy every day, and she asks: what kills the cells?") is
     left out."""
-    sentences = [s.text.strip() for s in split_sentences(question) if s.text.strip()]
-    marked = [s for s in sentences if s.rstrip(_CLOSERS).endswith(("?", "？"))]
-    asking = marked or [s for s in sentences if any(_cued(c) for c in _clauses(s))]
+    sentences = [(s.text.strip(), _clauses(s.text.strip()))
+                 for s in split_sentences(question) if s.text.strip()]
+    marked = [(s, c) for s, c in sentences if s.rstrip(CLOSERS).endswith(("?", "？"))]
+    asking = marked or [(s, c) for s, c in sentences if any(map(_cued, c))]
     if not asking:
         return question
-    parts = []
-    for sentence in asking:
-        clauses = _clauses(sentence)
-        cued = [c for c in clauses[:-1] if _cued(c)]
-        parts.extend([*cued, clauses[-1]] if sentence in marked or _cued(clauses[-1])
-                     else cued)
+    # the clause a question mark closes asks, whatever its words
+    parts = [clause for _, clauses in asking for i, clause in enumerate(clauses)
+             if _cued(clause) or (asking is marked and i == len(clauses) - 1)]
     return " ".join(parts)
 
 

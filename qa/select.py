@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from core.text import Lang, script_of, split_sentences
+from core.text import CLOSERS, Lang, script_of, split_sentences
 from qa import answer_type
 from qa.bm25 import tokenize
 from qa.types import Passage
@@ -23,7 +23,6 @@ _NOT_PROSE = re.compile(
     re.IGNORECASE,
 )
 _TERMINAL = ("。", "！", "？", ".", "!", "?", "；", ";", "…")
-_CLOSERS = "\"'”’)）]」』"
 
 
 @dataclass(frozen=True)
@@ -190,7 +189,7 @@ def _sentences(passages: Sequence[Passage]) -> list[tuple[int, int, int, str]]:
 def _flags(text: str) -> tuple[str, ...]:
     """Why a sentence is unlikely to be an answer: a heading, a teaser question, a fragment, or
     reference material."""
-    stripped = text.strip().rstrip(_CLOSERS)
+    stripped = text.strip().rstrip(CLOSERS)
     flags = []
     zh = script_of(text) == "zh"
     size = len(re.findall(r"\w", text)) if zh else len(re.findall(r"[A-Za-z0-9]+", text))
