@@ -181,6 +181,7 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
     the language front (other languages refused, Traditional Chinese answered in Traditional)."""
     from qa.chain import Answerer
     from qa.compose import ComposeAnswerer
+    from qa.judge import Judge
     from qa.languages import LanguageFront
     from qa.phrase import Phraser
     from qa.select import SentenceSelector
@@ -190,8 +191,10 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
     embeddings = retriever.store.embeddings
     selector = SentenceSelector(embeddings, idf=lambda: retriever.view().bm25.idf)
     phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
+    judge = Judge(llm) if llm is not None else None
     return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser,
-                                  neighbours=override_neighbours(embeddings, settings)))
+                                  neighbours=override_neighbours(embeddings, settings),
+                                  judge=judge))
 
 
 def override_neighbours(embeddings: Any, settings: Settings) -> Any:

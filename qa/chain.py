@@ -14,6 +14,7 @@ from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, absent_names, assess_evidence, question_concepts
+from qa.judge import Judge, Review, review
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, focus_question, standalone_question
@@ -38,8 +39,9 @@ class Answerer:
 
     def __init__(self, retriever: HybridRetriever, llm: BaseChatModel | None,
                  settings: Settings, *, selector: SentenceSelector, phraser: Phraser,
-                 neighbours: Neighbours | None = None) -> None:
+                 neighbours: Neighbours | None = None, judge: Judge | None = None) -> None:
         self.retriever = retriever
+        self.judge = judge  # the model's yes/no on candidate sentences (None: not asked)
         self.neighbours = neighbours  # the e5 layer of the override check (None: rules only)
         self.llm = llm
         self.settings = settings
@@ -80,6 +82,17 @@ class Answerer:
         if not self._answerable(ctx):
             yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))
             return
+        judged = self._review(ctx)
+        if judged is not None and judged.refuse:
+            timings = Timings(retrieval_ms, elapsed(), elapsed())
+            if risk.is_urgent:
+                yield replace(base, text=preface, kind="safety", refused=True, backend="judge",
+                              refusal_reason=prompts.URGENT_ONLY_REASON(lang), timings=timings)
+            else:
+                yield self._refusal(base, preface, ctx, timings, judged=judged)
+            return
+        if judged is not None:
+            ctx = replace(ctx, selection=judged.selection)
         shown: list[Phrased] = []
         first = 0.0
         # After an urgent message, only the one sentence that answers, in the reader's language.
@@ -160,7 +173,16 @@ class Answerer:
         return ctx.evidence.covered and bool(ctx.selection.chosen) and (
             ctx.selection.best >= floor)
 
-    def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings) -> Answer:
+    def _review(self, ctx: _Context) -> Review | None:
+        """The model's yes/no on the best candidates (qa.judge), when there is a model."""
+        config = self.settings.answer
+        if self.judge is None or not config.judge:
+            return None
+        return review(ctx.selection, ctx.question, self.judge.answers, look=config.judge_look,
+                      trust=config.judge_trust)
+
+    def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings, *,
+                 judged: Review | None = None) -> Answer:
         lang = ctx.lang
         message = prompts.NOT_COVERED(lang)
         if ctx.evidence.absent:
@@ -175,6 +197,8 @@ class Answerer:
         if ctx.evidence.absent:
             reason = prompts.NOT_MENTIONED_REASON(
                 lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
+        elif judged is not None:  # the model read the closest sentences: none answers
+            reason = prompts.JUDGED_NO_REASON(lang, asked=judged.asked, score=ctx.selection.best)
         elif ctx.evidence.covered:  # close passages, but no sentence in them answers
             reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
         if ctx.evidence.missing and not ctx.evidence.absent:
@@ -182,7 +206,7 @@ class Answerer:
         return replace(
             base, text=f"{preface}\n\n{message}" if preface else message,
             kind="safety" if ctx.risk.is_urgent else "refusal", refused=True,
-            refusal_reason=reason, backend="gate", timings=timings,
+            refusal_reason=reason, backend="judge" if judged else "gate", timings=timings,
             notice=prompts.REFUSAL_NOTICE(lang),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -98,6 +99,7 @@ class LlamaCppChat(BaseChatModel):
             "stop": stop or [],
             "seed": self.seed,
             "repeat_penalty": kwargs.get("repeat_penalty", self.repeat_penalty),
+            **({"grammar": _grammar(kwargs["grammar"])} if kwargs.get("grammar") else {}),
         }
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -129,6 +131,14 @@ class LlamaCppChat(BaseChatModel):
                         yield chunk
             finally:
                 self._timed(started)
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(text: str) -> Any:
+    """A llama.cpp grammar (GBNF text) compiled once."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
 
 
 # 512 MB holds three evaluated prompts of the bundled model (about 165 MB each, see ram_cache).
@@ -226,6 +236,12 @@ def _openai_chat(llm: LLMSettings) -> BaseChatModel:
             payload = dict(super()._get_request_payload(*args, **kwargs))
             if "max_completion_tokens" in payload:
                 payload["max_tokens"] = payload.pop("max_completion_tokens")
+            # A llama.cpp grammar is not an OpenAI parameter: the client sends it in the body
+            # (llama.cpp's server reads `grammar`), and only when the settings say the server
+            # takes one.
+            grammar = payload.pop("grammar", None)
+            if grammar and llm.grammar:
+                payload["extra_body"] = {**(payload.get("extra_body") or {}), "grammar": grammar}
             return payload
 
     return GuardedChatOpenAI(

@@ -228,6 +228,24 @@ TERM_HINTS = Bilingual(
 TERM_PAIR = "{source} = {target}"  # the same in both languages
 TERM_PAIR_SEPARATOR = Bilingual(en="; ", zh="；")
 
+# --- The yes/no check of a candidate sentence (qa.judge). English instructions for both
+# languages: the question and the sentence may each be English or Chinese.
+JUDGE_SYSTEM = (
+    "You check which sentences answer a patient's question. Judge only from the sentences "
+    "given; never use outside knowledge."
+)
+JUDGE = (
+    "Question: {question}\n\nSentence: {sentence}\n\nDoes this sentence answer the question? "
+    "Reply yes or no."
+)
+# llama.cpp grammar (GBNF): the reply can only be one of the two words.
+YES_NO_GRAMMAR = 'root ::= "yes" | "no"'
+JUDGED_NO_REASON = Bilingual(
+    en="none of the {asked} closest sentences answers the question (checked one by one; best "
+    "sentence score {score:.2f})",
+    zh="最接近的 {asked} 个句子逐一检查后，没有一个能回答该问题（最佳句子得分 {score:.2f}）",
+)
+
 # refusal_reason when an urgent message is shown alone.
 URGENT_ONLY_REASON = Bilingual(
     en="urgent symptoms: the urgent-care message is shown alone, because no source sentence "

@@ -18,6 +18,10 @@ class ScriptedChat(BaseChatModel):
     replies: list[str]
     calls: list[list[BaseMessage]] = []
     fail: bool = False
+    # Replies to grammar-constrained calls (qa.judge's yes/no), in order, the last repeated; they
+    # do not use up the scripted replies. Recorded in `judged`.
+    verdicts: list[str] = ["yes"]
+    judged: list[list[BaseMessage]] = []
 
     @property
     def _llm_type(self) -> str:
@@ -29,10 +33,17 @@ class ScriptedChat(BaseChatModel):
             raise httpx.ConnectError("connection refused")
         return self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
 
+    def _verdict(self, messages: list[BaseMessage]) -> str:
+        self.judged.append(messages)
+        if self.fail:
+            raise httpx.ConnectError("connection refused")
+        return self.verdicts[min(len(self.judged) - 1, len(self.verdicts) - 1)]
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
-        message = AIMessage(content=self._next(messages))
+        reply = self._verdict(messages) if kwargs.get("grammar") else self._next(messages)
+        message = AIMessage(content=reply)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,

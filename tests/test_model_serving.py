@@ -21,6 +21,7 @@ import pytest
 
 from core.settings import LLMSettings, Settings
 from oncoqa.model_server import BUSY_PATH, BusyMeter
+from qa import prompts
 from qa.llm import make_llm, ram_cache
 from tests.conftest import ROOT, free_port, models_dir
 
@@ -68,6 +69,30 @@ def test_the_openai_backend_sends_the_token_cap_llama_cpp_reads() -> None:
     first, second = _Recorder.bodies[-2:]
     assert first["max_tokens"] == 12 and "max_completion_tokens" not in first
     assert second["max_tokens"] == settings.llm.max_tokens
+
+
+@pytest.mark.parametrize("takes_grammar", [True, False])
+def test_the_yes_no_grammar_goes_in_the_body_only_to_a_server_that_takes_it(
+        takes_grammar: bool) -> None:
+    """llama.cpp's server reads `grammar` from the request body; the openai client would refuse
+    it as an argument, and another API may reject the field (LLMSettings.grammar off)."""
+    from langchain_core.messages import HumanMessage
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings(llm=LLMSettings(
+            backend="openai", base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            grammar=takes_grammar))
+        llm = make_llm(settings)
+        assert llm is not None
+        reply = llm.invoke([HumanMessage(content="yes or no?")], max_tokens=3,
+                           grammar=prompts.YES_NO_GRAMMAR)
+        assert reply.content == "ok"
+    finally:
+        server.shutdown()
+    body = _Recorder.bodies[-1]
+    assert body.get("grammar") == (prompts.YES_NO_GRAMMAR if takes_grammar else None)
 
 
 def _state(tokens: int, logits_rows: int, vocabulary: int) -> Any:

@@ -75,6 +75,33 @@ def test_out_of_scope_question_refused(local_answerer, question: str) -> None:
     assert answer.refused and not answer.citations
 
 
+# Dev-split near-topic questions (eval/gold/unanswerable.jsonl un-081, un-098): the closest
+# sentences are about radiotherapy and liver surgery, which pass the dense and sentence gates;
+# the model reads them one by one and none answers.
+@pytest.mark.parametrize("question", [
+    "放疗期间可以染发或烫发吗？",
+    "It's ten days since my liver resection and the stitches are out. When can I soak in a hot "
+    "bath without putting the wound at risk?",
+])
+def test_a_near_topic_question_is_refused_once_the_model_reads_the_closest_sentences(
+        local_answerer, question: str) -> None:
+    answer = local_answerer.answer(question)
+    assert answer.refused and answer.backend == "judge", answer.text
+    assert answer.refusal_reason.startswith(("none of the", "最接近的"))
+
+
+def test_the_local_model_judges_a_sentence_with_its_grammar(real_settings) -> None:
+    from qa.judge import Judge
+
+    llm = make_llm(real_settings)
+    assert llm is not None
+    judge = Judge(llm)
+    question = "How long after chemotherapy is surgery usually done?"
+    assert judge.answers(question, "Surgery is usually done 3 to 4 weeks after the end of "
+                         "neoadjuvant chemotherapy.") is True
+    assert judge.answers(question, "Nasopharyngeal cancer is common in southern China.") is False
+
+
 def test_instructions_inside_a_document_change_nothing(local_answerer) -> None:
     answer = local_answerer.answer("Why should I drink water during chemotherapy?")
     assert "hydration.txt" in {p.source for p in answer.retrieved}

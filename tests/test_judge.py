@@ -1,0 +1,114 @@
+"""The model's yes/no on candidate sentences (qa.judge): reading replies, promoting the sentence
+that answers, and refusing only below the trusted score."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.settings import AnswerSettings, Settings
+from qa import prompts
+from qa.judge import Judge, read_verdict, review
+from qa.select import Candidate, Selection
+from tests.fakes import ScriptedChat
+from tests.test_answer import SURGERY_Q, chain, hash_settings, retriever  # noqa: F401
+
+
+def candidate(text: str, score: float, *, flags: tuple[str, ...] = ()) -> Candidate:
+    return Candidate(text, 1, 0, len(text), "en", score, 0.0, False, flags, score)
+
+
+A = candidate("Surgery is usually done 3 to 4 weeks after chemotherapy ends.", 0.90)
+B = candidate("Chemotherapy reaches its peak effect after several cycles.", 0.89)
+C = candidate("The waiting time lets the blood counts recover.", 0.88)
+HEADING = candidate("When is surgery done", 0.95, flags=("heading",))
+
+
+def asker(replies: dict[str, bool | None]):
+    asked: list[str] = []
+
+    def ask(question: str, sentence: str) -> bool | None:
+        asked.append(sentence)
+        return replies[sentence]
+    return ask, asked
+
+
+@pytest.mark.parametrize(("reply", "verdict"), [
+    ("yes", True), ("No.", False), (" Yes, it does", True), ("是", True), ("否", False),
+    ("不能回答", False), ("", None), ("maybe", None), ("The sentence answers it", None),
+])
+def test_a_reply_is_read_from_its_first_word(reply: str, verdict: bool | None) -> None:
+    assert read_verdict(reply) is verdict
+
+
+def test_the_first_sentence_judged_to_answer_comes_first() -> None:
+    selection = Selection(chosen=(B, A, C), ranked=(HEADING, B, A, C))
+    ask, asked = asker({B.text: False, A.text: True, C.text: True})
+    result = review(selection, "q", ask, look=3, trust=0.95)
+    assert not result.refuse
+    assert result.selection.chosen == (A, B, C)
+    assert asked == [B.text, A.text]  # headings are not asked about; it stops at the first yes
+    assert result.asked == 2
+
+
+def test_nothing_answers_below_the_trusted_score_refuses() -> None:
+    selection = Selection(chosen=(B, C), ranked=(B, C, A))
+    ask, asked = asker({B.text: False, C.text: False, A.text: False})
+    result = review(selection, "q", ask, look=2, trust=0.95)
+    assert result.refuse and asked == [B.text, C.text]  # look bounds the calls
+
+
+def test_a_confident_sentence_is_not_put_to_the_model() -> None:
+    selection = Selection(chosen=(B, C), ranked=(B, C))
+    ask, asked = asker({B.text: False, C.text: False})
+    result = review(selection, "q", ask, look=3, trust=0.89)  # B scores 0.89
+    assert not result.refuse and result.selection == selection and asked == []
+    assert review(selection, "q", ask, look=3, trust=0.8901).refuse  # just below: asked, no
+
+
+def test_without_a_readable_verdict_the_selection_stands() -> None:
+    selection = Selection(chosen=(B, C), ranked=(B, C))
+    ask, _ = asker({B.text: None, C.text: None})
+    result = review(selection, "q", ask, look=3, trust=0.99)
+    assert not result.refuse and result.selection == selection
+
+
+def test_the_judge_sends_the_yes_no_grammar_and_reads_the_reply() -> None:
+    llm = ScriptedChat(replies=["unused"], calls=[], verdicts=["no"], judged=[])
+    assert Judge(llm).answers("Can I drink coffee?", "Chemotherapy drugs peak.") is False
+    assert llm.calls == []  # a grammar call: the fake answered it as a verdict
+    sent = llm.judged[0][-1].content
+    assert "Can I drink coffee?" in sent and "Chemotherapy drugs peak." in sent
+
+
+def test_a_backend_failure_is_no_verdict() -> None:
+    llm = ScriptedChat(replies=["unused"], calls=[], fail=True, judged=[])
+    assert Judge(llm).answers("q", "s") is None
+
+
+def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settings) -> None:  # noqa: F811
+    strict = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=2.0)})
+    answerer, llm = chain(retriever, strict, "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = answerer.answer(SURGERY_Q)
+    assert answer.refused and answer.backend == "judge"
+    assert answer.refusal_reason.startswith("none of the 3 closest sentences")
+    assert answer.text.startswith(prompts.NOT_COVERED("en"))
+    assert llm.calls == [] and len(llm.judged) == 3  # no phrasing call for a refusal
+
+
+def test_the_chain_does_not_ask_about_a_trusted_sentence(retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+    answerer, llm = chain(retriever, trusting, "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = answerer.answer(SURGERY_Q)
+    assert not answer.refused and "3 to 4 weeks" in answer.text and llm.judged == []
+
+
+def test_the_check_can_be_turned_off(retriever, hash_settings: Settings) -> None:  # noqa: F811
+    off = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge=False, judge_trust=2.0, simplify=False)})
+    answerer, llm = chain(retriever, off, "A plain sentence.")
+    llm.verdicts = ["no"]
+    assert not answerer.answer(SURGERY_Q).refused and llm.judged == []
