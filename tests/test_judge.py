@@ -11,6 +11,7 @@ from qa.judge import Judge, read_verdict, review
 from qa.select import Candidate, Selection
 from tests.fakes import ScriptedChat
 from tests.test_answer import SURGERY_Q, chain, hash_settings, retriever  # noqa: F401
+from tests.test_triage import FEVER_EN
 
 
 def candidate(text: str, score: float, *, flags: tuple[str, ...] = ()) -> Candidate:
@@ -112,3 +113,15 @@ def test_the_check_can_be_turned_off(retriever, hash_settings: Settings) -> None
     answerer, llm = chain(retriever, off, "A plain sentence.")
     llm.verdicts = ["no"]
     assert not answerer.answer(SURGERY_Q).refused and llm.judged == []
+
+
+def test_after_an_urgent_message_a_rejected_sentence_leaves_the_message_alone(
+        retriever, hash_settings) -> None:  # noqa: F811
+    strict = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, min_sentence_score_urgent=0.0, judge_trust=2.0)})
+    answerer, llm = chain(retriever, strict, "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = answerer.answer("I have a fever of 39 degrees after my chemo, how long until "
+                             "surgery after neoadjuvant chemotherapy?")
+    assert answer.kind == "safety" and answer.refused and answer.backend == "judge"
+    assert answer.text == FEVER_EN and not answer.citations and llm.judged
