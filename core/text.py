@@ -23,7 +23,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CLOSERS = "\"'”’)）]」』"
 # A sentence ends at . ? ! (followed by space or end) or at a CJK terminator; closing quotes and
 # brackets stay with the sentence they close.
-_SENTENCE_END = re.compile(r"(?:[.?!]+(?=\s|$)|[。！？；!?;]+)[\"'”’」』)）\]]*")
+_SENTENCE_END = re.compile(rf"(?:[.?!]+(?=\s|$)|[。！？；!?;]+)[{re.escape(CLOSERS)}]*")
 
 
 def cjk_count(text: str) -> int:

@@ -75,9 +75,7 @@ class Answerer:
                       notice=prompts.DISCLAIMER(lang), standalone_question=ctx.question)
         if risk.is_urgent and not self._answerable(ctx, urgent=True):
             # Nothing but the urgent message: unrelated quotes under it only distract.
-            yield replace(base, text=preface, kind="safety", refused=True, backend="safety",
-                          refusal_reason=prompts.URGENT_ONLY_REASON(lang),
-                          timings=Timings(retrieval_ms, elapsed(), elapsed()))
+            yield _urgent_only(base, Timings(retrieval_ms, elapsed(), elapsed()), "safety")
             return
         if not self._answerable(ctx):
             yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))
@@ -86,8 +84,7 @@ class Answerer:
         if judged is not None and judged.refuse:
             timings = Timings(retrieval_ms, elapsed(), elapsed())
             if risk.is_urgent:
-                yield replace(base, text=preface, kind="safety", refused=True, backend="judge",
-                              refusal_reason=prompts.URGENT_ONLY_REASON(lang), timings=timings)
+                yield _urgent_only(base, timings, "judge")
             else:
                 yield self._refusal(base, preface, ctx, timings, judged=judged)
             return
@@ -246,6 +243,12 @@ def override_refusal(risk: safety.Assessment, lang: Lang, preface: str,
         preface=preface, notice=prompts.REFUSAL_NOTICE(lang),
         timings=Timings(0.0, elapsed_ms, elapsed_ms),
     )
+
+
+def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:
+    """The urgent message alone: no source sentence answers closely enough to stand under it."""
+    return replace(base, text=base.preface, kind="safety", refused=True, backend=backend,
+                   refusal_reason=prompts.URGENT_ONLY_REASON(base.language), timings=timings)
 
 
 def _gap(lang: Lang) -> str:
