@@ -193,6 +193,12 @@ class AnswerSettings(BaseModel):
         "model (its 'no' never overturns a confident selection); calibrated on the dev split: "
         "11 of 17 near-topic questions that pass the gate refused, 4 of 80 answerable ones."
     )
+    judge_follow_ups: bool = Field(
+        True, description="Check every follow-up that borrowed the conversation's topic, "
+        "whatever its score: the borrowed names lift a near-topic question's sentences above "
+        "judge_trust (\"Can I dye my hair during radiotherapy?\" after a question about one "
+        "cancer)."
+    )
     min_sentence_score_urgent: float = Field(
         0.86, description="After an urgent-care message, one source sentence is shown only "
         "when the best sentence scores at least this; otherwise the urgent message stands alone."

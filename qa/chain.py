@@ -3,6 +3,7 @@ selection -> one-sentence phrasing, each verified -> cited answer."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +29,8 @@ from qa.types import Answer, Citation, Passage, Support, Timings, Turn
 class _Context:
     question: str  # standalone question
     lang: Lang
+    focus: str  # what an answer sentence must match (a follow-up's own ask)
+    borrowed: bool  # a follow-up rewritten with the conversation's topic
     risk: safety.Assessment
     passages: tuple[Passage, ...]
     evidence: Evidence
@@ -146,7 +149,8 @@ class Answerer:
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang)
-        return _Context(standalone, lang, risk, passages, evidence, selection)
+        return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
+                        selection)
 
     def _english(self, question: str) -> str | None:
         """The model's English rendering of a Chinese question (None without a model or when
@@ -175,8 +179,10 @@ class Answerer:
         config = self.settings.answer
         if self.judge is None or not config.judge:
             return None
-        return review(ctx.selection, ctx.question, self.judge.answers, look=config.judge_look,
-                      trust=config.judge_trust)
+        # The names a follow-up borrowed raise every sentence's score: no score is trusted.
+        trust = math.inf if ctx.borrowed and config.judge_follow_ups else config.judge_trust
+        return review(ctx.selection, ctx.focus, self.judge.answers, look=config.judge_look,
+                      trust=trust)
 
     def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings, *,
                  judged: Review | None = None) -> Answer:

@@ -9,6 +9,7 @@ from core.settings import AnswerSettings, Settings
 from qa import prompts
 from qa.judge import Judge, read_verdict, review
 from qa.select import Candidate, Selection
+from qa.types import Turn
 from tests.fakes import ScriptedChat
 from tests.test_answer import SURGERY_Q, chain, hash_settings, retriever  # noqa: F401
 from tests.test_triage import FEVER_EN
@@ -125,3 +126,58 @@ def test_after_an_urgent_message_a_rejected_sentence_leaves_the_message_alone(
                              "surgery after neoadjuvant chemotherapy?")
     assert answer.kind == "safety" and answer.refused and answer.backend == "judge"
     assert answer.text == FEVER_EN and not answer.citations and llm.judged
+
+
+REWRITE = "Can I dye my hair while I wait for surgery after neoadjuvant chemotherapy?"
+
+
+def _follow_up(answerer, *, question: str = "Can I dye my hair during it?"):
+    history = [Turn(SURGERY_Q, "Surgery is usually done 3 to 4 weeks after chemotherapy.")]
+    return answerer.answer(question, history)
+
+
+def test_a_follow_up_that_borrowed_the_topic_is_checked_whatever_its_score(
+        retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+    # The rewrite carries the conversation's topic: its words lift every sentence's score.
+    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = _follow_up(answerer)
+    assert answer.refused and answer.backend == "judge", answer.text
+    asked = llm.judged[0][-1].content
+    # The model is asked about the follow-up's own ask, not the previous question's.
+    assert "dye my hair" in asked and SURGERY_Q not in asked
+    assert answer.standalone_question == REWRITE
+
+
+def test_a_follow_up_is_answered_when_the_model_accepts_a_sentence(
+        retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
+    llm.verdicts = ["yes"]
+    answer = _follow_up(answerer)
+    assert not answer.refused and len(llm.judged) == 1
+
+
+def test_checking_every_follow_up_can_be_turned_off(retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, judge_follow_ups=False, simplify=False)})
+    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
+    llm.verdicts = ["no"]
+    assert not _follow_up(answerer).refused and llm.judged == []
+
+
+def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
+        retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+    # An unusable rewrite (wrong language): the previous question goes in front of the
+    # follow-up for retrieval, and the check must not judge sentences against it.
+    answerer, llm = chain(retriever, trusting, "我可以染发吗？", "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = _follow_up(answerer)
+    assert answer.standalone_question.startswith(SURGERY_Q) and answer.refused
+    asked = llm.judged[0][-1].content
+    assert "dye my hair" in asked and SURGERY_Q not in asked

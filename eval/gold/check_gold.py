@@ -188,7 +188,8 @@ def check_item(fname, kind, lineno, it, docs, english_doc_names):
         err(where, "answerable must be a boolean")
     if kind == "un" and ans is not False:
         err(where, "unanswerable.jsonl items must have answerable=false")
-    if kind != "un" and ans is not True:
+    # multi-turn conversations may end in a near-topic follow-up the corpus does not answer
+    if kind not in ("un", "mt") and ans is not True:
         err(where, f"{fname} items must have answerable=true")
 
     srcs, ev, facts = it["sources"], it["evidence"], it["key_facts"]
