@@ -190,7 +190,10 @@ def _row(item: GoldItem, outcome: _Outcome, evidence: Evidence, scores: dict[str
 
 def _answer_result(item: GoldItem, answer: Answer, evidence: Evidence) -> AnswerResult:
     body = answer.text[len(answer.preface):].strip() if answer.preface else answer.text
-    found = metrics.key_facts_found(item.key_facts, answer.text)
+    # A refusal states no fact, even when a closest topic it names holds a key term
+    # ("... the closest topics I have are “Neoadjuvant chemotherapy for ... liver metastases”").
+    found = (tuple(False for _ in item.key_facts) if answer.refused
+             else metrics.key_facts_found(item.key_facts, answer.text))
     recall = precision = None
     if not answer.refused:
         cited = [numbers for sentence, numbers in cited_sentences(body, len(answer.retrieved))

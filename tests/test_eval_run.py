@@ -177,6 +177,29 @@ def test_multiturn_history_and_empty_results(tmp_path: Path) -> None:
                               "answer to How long after chemo can I have surgery?"),)
 
 
+class _Fixed:
+    """Fake chain that gives one fixed answer to every question."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.fixed = answer
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        return self.fixed
+
+
+def test_a_refusal_states_no_key_fact_even_when_a_topic_it_names_holds_one() -> None:
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    item = _gold_item("r", ["What is neoadjuvant chemotherapy?", "Is it systemic?"])
+    named = "My documents do not cover this. The closest topic I have is “Systemic therapy”."
+    refused = run_answers([item], _Fixed(Answer(text=named, language="en", refused=True)),
+                          Evidence(corpus), 4)  # type: ignore[list-item]
+    answered = run_answers([item], _Fixed(Answer(text="It is systemic.", language="en")),
+                           Evidence(corpus), 4)  # type: ignore[list-item]
+    assert refused[0].values["answer.key_fact_recall"] == 0.0
+    assert refused[0].answer is not None and refused[0].answer.facts_missing == ("systemic",)
+    assert answered[0].values["answer.key_fact_recall"] == 1.0
+
+
 def _fake_builders(calls: dict[str, list[tuple[str, str]]]) -> Builders:
     """Builders that build nothing real: one scripted answerer per design, recording its calls."""
 
