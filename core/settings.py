@@ -190,7 +190,8 @@ class AnswerSettings(BaseModel):
                             "about before it gives up.")
     judge_trust: float = Field(
         0.88, description="A best sentence scoring at least this is shown without asking the "
-        "model (its 'no' never overturns a confident selection); calibrated on the dev split: "
+        "model (its 'no' never overturns a confident selection, except in a follow-up that "
+        "borrowed the topic: judge_follow_ups); calibrated on the dev split: "
         "11 of 17 near-topic questions that pass the gate refused, 4 of 80 answerable ones."
     )
     judge_follow_ups: bool = Field(

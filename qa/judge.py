@@ -2,7 +2,9 @@
 allows nothing else), one candidate sentence at a time, and the answer step uses the replies to
 put a sentence that answers first, and to refuse a question whose closest sentences only share
 its topic ("Can I drink coffee during chemo?" answered with how chemotherapy works). Only a
-selection below the trusted score is checked: a confident one is never overturned by a "no"."""
+selection below the trusted score is checked: a confident one is never overturned by a "no".
+(The chain trusts no score in a follow-up that borrowed the conversation's topic: the borrowed
+names are what made it confident.)"""
 
 from __future__ import annotations
 
