@@ -204,8 +204,9 @@ class Answerer:
             reason = prompts.JUDGED_NO_REASON(lang, asked=judged.asked, score=ctx.selection.best)
         elif ctx.evidence.covered:  # close passages, but no sentence in them answers
             reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
-        if ctx.evidence.missing and not ctx.evidence.absent:
-            reason += f"; missing: {', '.join(ctx.evidence.missing)}"
+        missing = _own_terms(ctx.evidence.missing, ctx) if ctx.borrowed else ctx.evidence.missing
+        if missing and not ctx.evidence.absent:
+            reason += f"; missing: {', '.join(missing)}"
         return replace(
             base, text=f"{preface}\n\n{message}" if preface else message,
             kind="safety" if ctx.risk.is_urgent else "refusal", refused=True,
@@ -249,6 +250,13 @@ def override_refusal(risk: safety.Assessment, lang: Lang, preface: str,
         preface=preface, notice=prompts.REFUSAL_NOTICE(lang),
         timings=Timings(0.0, elapsed_ms, elapsed_ms),
     )
+
+
+def _own_terms(missing: Sequence[str], ctx: _Context) -> tuple[str, ...]:
+    """The missing terms a follow-up asked about itself: words of the previous question that
+    was searched with it are not what the reader is told is missing."""
+    own = set(tokenize(ctx.focus))
+    return tuple(term for term in missing if own.issuperset(term.split()))
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:

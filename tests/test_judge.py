@@ -181,3 +181,17 @@ def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
     assert answer.standalone_question.startswith(SURGERY_Q) and answer.refused
     asked = llm.judged[0][-1].content
     assert "dye my hair" in asked and SURGERY_Q not in asked
+
+
+def test_a_follow_ups_refusal_names_only_what_it_asked_about_as_missing(
+        retriever, hash_settings) -> None:  # noqa: F811
+    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+    answerer, llm = chain(retriever, trusting, "我可以染发吗？", "A plain sentence.")
+    llm.verdicts = ["no"]
+    previous = "How many weeks after neoadjuvant chemotherapy does my grandmother get surgery?"
+    answer = answerer.answer("Can I dye my hair during it?", [Turn(previous, "3 to 4 weeks.")])
+    assert answer.refused and answer.standalone_question.startswith(previous)
+    reason = answer.refusal_reason or ""
+    assert "missing: " in reason and "hair" in reason.split("missing: ")[1]
+    assert "grandmoth" not in reason  # a word of the previous question, in no passage
