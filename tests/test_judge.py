@@ -131,18 +131,32 @@ def test_after_an_urgent_message_a_rejected_sentence_leaves_the_message_alone(
 REWRITE = "Can I dye my hair while I wait for surgery after neoadjuvant chemotherapy?"
 
 
-def _follow_up(answerer, *, question: str = "Can I dye my hair during it?"):
+def _answering(settings: Settings, **answer: object) -> Settings:
+    """The test settings with these answer settings (every sentence passes the gate)."""
+    return settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, **answer)})  # type: ignore[arg-type]
+
+
+def _follow_up_chain(retriever, settings: Settings, rewrite: str, verdict: str,  # noqa: F811
+                     **answer: object):
+    """A chain whose model rewrites the follow-up as `rewrite` and replies `verdict` to every
+    yes/no check. Every score is trusted (judge_trust -1), so only the follow-up rule can
+    call the check."""
+    answerer, llm = chain(retriever, _answering(settings, judge_trust=-1.0, simplify=False,
+                                                **answer), rewrite, "A plain sentence.")
+    llm.verdicts = [verdict]
+    return answerer, llm
+
+
+def _follow_up(answerer):
     history = [Turn(SURGERY_Q, "Surgery is usually done 3 to 4 weeks after chemotherapy.")]
-    return answerer.answer(question, history)
+    return answerer.answer("Can I dye my hair during it?", history)
 
 
 def test_a_follow_up_that_borrowed_the_topic_is_checked_whatever_its_score(
         retriever, hash_settings) -> None:  # noqa: F811
-    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
     # The rewrite carries the conversation's topic: its words lift every sentence's score.
-    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
-    llm.verdicts = ["no"]
+    answerer, llm = _follow_up_chain(retriever, hash_settings, REWRITE, "no")
     answer = _follow_up(answerer)
     assert answer.refused and answer.backend == "judge", answer.text
     asked = llm.judged[0][-1].content
@@ -153,30 +167,22 @@ def test_a_follow_up_that_borrowed_the_topic_is_checked_whatever_its_score(
 
 def test_a_follow_up_is_answered_when_the_model_accepts_a_sentence(
         retriever, hash_settings) -> None:  # noqa: F811
-    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
-    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
-    llm.verdicts = ["yes"]
+    answerer, llm = _follow_up_chain(retriever, hash_settings, REWRITE, "yes")
     answer = _follow_up(answerer)
     assert not answer.refused and len(llm.judged) == 1
 
 
 def test_checking_every_follow_up_can_be_turned_off(retriever, hash_settings) -> None:  # noqa: F811
-    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, judge_follow_ups=False, simplify=False)})
-    answerer, llm = chain(retriever, trusting, REWRITE, "A plain sentence.")
-    llm.verdicts = ["no"]
+    answerer, llm = _follow_up_chain(retriever, hash_settings, REWRITE, "no",
+                                     judge_follow_ups=False)
     assert not _follow_up(answerer).refused and llm.judged == []
 
 
 def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
         retriever, hash_settings) -> None:  # noqa: F811
-    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
     # An unusable rewrite (wrong language): the previous question goes in front of the
     # follow-up for retrieval, and the check must not judge sentences against it.
-    answerer, llm = chain(retriever, trusting, "我可以染发吗？", "A plain sentence.")
-    llm.verdicts = ["no"]
+    answerer, llm = _follow_up_chain(retriever, hash_settings, "我可以染发吗？", "no")
     answer = _follow_up(answerer)
     assert answer.standalone_question.startswith(SURGERY_Q) and answer.refused
     asked = llm.judged[0][-1].content
@@ -185,10 +191,7 @@ def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
 
 def test_a_follow_ups_refusal_names_only_what_it_asked_about_as_missing(
         retriever, hash_settings) -> None:  # noqa: F811
-    trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
-    answerer, llm = chain(retriever, trusting, "我可以染发吗？", "A plain sentence.")
-    llm.verdicts = ["no"]
+    answerer, _ = _follow_up_chain(retriever, hash_settings, "我可以染发吗？", "no")
     previous = "How many weeks after neoadjuvant chemotherapy does my grandmother get surgery?"
     answer = answerer.answer("Can I dye my hair during it?", [Turn(previous, "3 to 4 weeks.")])
     assert answer.refused and answer.standalone_question.startswith(previous)
