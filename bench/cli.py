@@ -58,8 +58,8 @@ def bench_command(parts: BenchParts) -> click.Command:
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=OUT_DIR,
                   show_default=True, help="Where latest.json and latest.md go.")
     @click.option("--results-md", type=click.Path(path_type=Path), default=None,
-                  help="Also write the Markdown here (default: bench/RESULTS.md for full runs, "
-                  "nowhere for --quick).")
+                  help="Also write the Markdown here (default: bench/RESULTS.md for full runs "
+                  "and --only with --merge; nowhere for --quick or --only alone).")
     @click.pass_context
     def command(ctx: click.Context, quick: bool, chunks: int | None, sizes: str | None,
                 llm_questions: int | None, concurrency: int | None, stack_apps: int | None,
@@ -78,7 +78,7 @@ def bench_command(parts: BenchParts) -> click.Command:
             if value is not None:
                 updates[key] = value
         config = replace(config, **updates)
-        target = results_md if results_md is not None else (None if quick else RESULTS_MD)
+        target = results_target(quick=quick, only=only, merge=merge, results_md=results_md)
 
         def log(message: str) -> None:
             click.echo(message, err=True)
@@ -101,6 +101,18 @@ def bench_command(parts: BenchParts) -> click.Command:
             sys.exit(1)
 
     return command
+
+
+def results_target(*, quick: bool, only: tuple[str, ...], merge: bool,
+                   results_md: Path | None) -> Path | None:
+    """Where the Markdown report goes besides --out. bench/RESULTS.md holds every stage: a
+    quick run, or a run of some stages that does not merge the others back, would replace it
+    with a partial table, so neither writes it unless asked to with --results-md."""
+    if results_md is not None:
+        return results_md
+    if quick or (only and not merge):
+        return None
+    return RESULTS_MD
 
 
 def register(main: click.Group, parts: BenchParts) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bench.answer_bench import run_answers
 from bench.app_bench import settings_env
-from bench.cli import _sizes, bench_command, register
+from bench.cli import _sizes, bench_command, register, results_target
 from bench.corpus_gen import generate, seed_sentences
 from bench.ingest_bench import RecordingEmbeddings
 from bench.measure import Summary, gold_questions
@@ -284,6 +284,19 @@ def test_cli_registers_and_parses_sizes() -> None:
     result = CliRunner().invoke(main, ["bench", "--help"])
     assert result.exit_code == 0 and "--skip-concurrency" in result.output
     assert _sizes("1k,10k,100_000") == (1000, 10000, 100000)
+
+
+def test_partial_runs_leave_results_md_alone(tmp_path: Path) -> None:
+    """A run of one stage once replaced the whole results table with that stage's row."""
+    def target(**kw: object) -> Path | None:
+        return results_target(**{"quick": False, "only": (), "merge": False,
+                                 "results_md": None, **kw})  # type: ignore[arg-type]
+
+    assert target() == RESULTS_MD
+    assert target(only=("retrieval",)) is None
+    assert target(only=("retrieval",), merge=True) == RESULTS_MD
+    assert target(quick=True) is None
+    assert target(only=("retrieval",), results_md=tmp_path / "r.md") == tmp_path / "r.md"
 
 
 @pytest.mark.slow
