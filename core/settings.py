@@ -171,6 +171,12 @@ class AnswerSettings(BaseModel):
         True, description="Let the model rewrite same-language sentences in plain words "
         "(verified); off shows them verbatim."
     )
+    phrase_memory: bool = Field(
+        True, description="Remember each verified (or rejected) translation and rewrite in "
+        "data_dir/phrase-memory.sqlite3, keyed by the model and its instructions, so a sentence "
+        "shown before is not put to the model again (see qa/memory.py); `oncoqa eval` always "
+        "runs without it, so its times are the model's."
+    )
     min_sentence_score: float = Field(
         0.80, description="Evidence gate on the best selected sentence's score (e5 cosine "
         "plus keyword and penalty terms, see qa/select.py); below it the bot refuses."
@@ -295,6 +301,10 @@ class Settings(BaseSettings):
     @property
     def feedback_file(self) -> Path:
         return self.data_dir / "feedback.jsonl"
+
+    @property
+    def phrase_memory_path(self) -> Path:
+        return self.data_dir / "phrase-memory.sqlite3"
 
     @property
     def gguf_path(self) -> Path:

@@ -72,8 +72,12 @@ def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
     changes: dict[str, Any] = {"retrieval": settings.retrieval.model_copy(update=update)}
     if llm is not None:
         changes["llm"] = settings.llm.model_copy(update={"backend": llm})
+    # An evaluation times every model call: phrasings remembered by earlier runs or by the app
+    # would make its times depend on the data dir's history.
+    answer: dict[str, Any] = {"phrase_memory": False}
     if design is not None:
-        changes["answer"] = settings.answer.model_copy(update={"design": design})
+        answer["design"] = design
+    changes["answer"] = settings.answer.model_copy(update=answer)
     return settings.model_copy(update=changes)
 
 

@@ -190,11 +190,28 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
         return LanguageFront(ComposeAnswerer(retriever, llm, settings))
     embeddings = retriever.store.embeddings
     selector = SentenceSelector(embeddings, idf=lambda: retriever.view().bm25.idf)
-    phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify)
+    phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify,
+                      memory=phrase_memory(settings) if llm is not None else None)
     judge = Judge(llm) if llm is not None else None
     return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser,
                                   neighbours=override_neighbours(embeddings, settings),
                                   judge=judge))
+
+
+def phrase_memory(settings: Settings) -> Any:
+    """The on-disk memory of verified phrasings for the configured model (None: turned off)."""
+    from qa.memory import PhraseMemory
+
+    if not settings.answer.phrase_memory:
+        return None
+    llm = settings.llm
+    if llm.backend == "local":
+        path = settings.gguf_path
+        size = path.stat().st_size if path.exists() else 0
+        model = f"local:{path.name}:{size}"
+    else:
+        model = f"{llm.backend}:{llm.base_url}:{llm.model}"
+    return PhraseMemory(settings.phrase_memory_path, model)
 
 
 def override_neighbours(embeddings: Any, settings: Settings) -> Any:

@@ -14,6 +14,7 @@ from core.text import Lang, script_of
 from qa import glossary, prompts
 from qa.citations import strip_markers
 from qa.llm import backend_errors, failure_detail
+from qa.memory import PhraseMemory
 from qa.select import Candidate
 from qa.verify import Limits, Similarity, Verdict, verify
 
@@ -44,8 +45,9 @@ class Phraser:
 
     def __init__(self, llm: BaseChatModel | None, *, similarity: Similarity | None = None,
                  limits: Limits | None = None, simplify: bool = True,
-                 simplify_from: int = 15) -> None:
+                 simplify_from: int = 15, memory: PhraseMemory | None = None) -> None:
         self.llm = llm
+        self.memory = memory  # verified (and rejected) phrasings of earlier answers
         self.similarity = similarity
         self.limits = limits or Limits()
         self.simplify = simplify
@@ -63,28 +65,49 @@ class Phraser:
         attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE]
         if not same and retry:
             attempts.append(prompts.TRANSLATE_LITERAL)
-        verdict: Verdict | None = None
         hint = "" if same else term_hints(source, target)
-        for template in attempts:
-            try:
-                text = self._ask(template(target, sentence=source) + hint, source)
-            except backend_errors() as exc:
-                return self._fallback(candidate, target, failure=failure_detail(exc))
-            verdict = verify(text, source, target, similarity=self.similarity,
-                             limits=self.limits)
+        instructions = [template(target, sentence=source) + hint for template in attempts]
+        mode: Mode = "rewrite" if same else "translation"
+        # (with the clause prompt too, when clauses may be tried: its wording is part of it)
+        parts = [*instructions, prompts.TRANSLATE_PART(target, sentence="")] if (
+            not same and retry) else instructions
+        key = self.memory.key(target, *parts) if self.memory is not None else ""
+        recall = self.memory.get(key) if self.memory is not None else None
+        if recall is not None:
+            if recall.text is None:  # every attempt was rejected before: no need to wait again
+                return self._fallback(candidate, target)
+            verdict = self._verify(recall.text, source, target)
+            if verdict.ok:
+                return Phrased(recall.text, candidate, mode, verdict)
+        try:
+            phrased = self._attempt(instructions, candidate, target, same=same, retry=retry)
+        except backend_errors() as exc:  # not remembered: the model may be back next time
+            return self._fallback(candidate, target, failure=failure_detail(exc))
+        if self.memory is not None:
+            self.memory.put(key, phrased.text if phrased.mode == mode else None)
+        return phrased
+
+    def _attempt(self, instructions: list[str], candidate: Candidate, target: Lang, *,
+                 same: bool, retry: bool) -> Phrased:
+        """The model's attempts in turn (then clause by clause for a translation worth a
+        retry); the first the verifier accepts, else the source sentence."""
+        source = candidate.text.strip()
+        verdict: Verdict | None = None
+        for instruction in instructions:
+            text = self._ask(instruction, source)
+            verdict = self._verify(text, source, target)
             if verdict.ok:
                 return Phrased(text, candidate, "rewrite" if same else "translation", verdict)
         parts = clauses(source)
         if not same and retry and len(parts) > 1:
-            try:
-                text = self._by_clauses(parts, target)
-            except backend_errors() as exc:
-                return self._fallback(candidate, target, failure=failure_detail(exc))
-            joined = verify(text, source, target, similarity=self.similarity,
-                            limits=self.limits)
+            text = self._by_clauses(parts, target)
+            joined = self._verify(text, source, target)
             if joined.ok:  # the whole sentence is checked, as for any translation
                 return Phrased(text, candidate, "translation", joined)
         return self._fallback(candidate, target, verdict=verdict)
+
+    def _verify(self, text: str, source: str, target: Lang) -> Verdict:
+        return verify(text, source, target, similarity=self.similarity, limits=self.limits)
 
     def _by_clauses(self, parts: list[str], target: Lang) -> str:
         """One translation per clause, joined into one sentence of the target language."""
