@@ -44,7 +44,7 @@ class Phraser:
     """Asks the model for one sentence at a time; never shows what the verifier rejects."""
 
     def __init__(self, llm: BaseChatModel | None, *, similarity: Similarity | None = None,
-                 limits: Limits | None = None, simplify: bool = True,
+                 limits: Limits | None = None, simplify: bool = False,
                  simplify_from: int = 15, memory: PhraseMemory | None = None) -> None:
         self.llm = llm
         self.memory = memory  # verified (and rejected) phrasings of earlier answers

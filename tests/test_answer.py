@@ -38,6 +38,13 @@ def hash_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
+def rewriting(hash_settings: Settings) -> Settings:
+    """Same-language rewrites turned on (off by default: source sentences are shown verbatim)."""
+    return hash_settings.model_copy(update={
+        "answer": hash_settings.answer.model_copy(update={"simplify": True})})
+
+
+@pytest.fixture
 def retriever(hash_settings: Settings) -> HybridRetriever:
     embeddings = HashEmbeddings()
     ingest(hash_settings, embeddings)
@@ -78,13 +85,23 @@ def test_without_a_model_the_chosen_source_sentence_is_shown(retriever, hash_set
     assert shown["source_sentence"] == support.source_sentence
 
 
-def test_a_faithful_rewrite_is_shown_with_its_source(retriever, hash_settings) -> None:
-    answerer, _ = chain(retriever, hash_settings)
+def test_by_default_an_english_reader_gets_the_source_sentence_verbatim(
+        retriever, hash_settings) -> None:
+    answerer, llm = chain(retriever, hash_settings, "A rewrite that is never asked for.")
+    answer = answerer.answer(SURGERY_Q)
+    source = first_sentence(answerer, SURGERY_Q)
+    assert answer.citations[0].support[0].mode == "verbatim"
+    assert source.rstrip(".") in answer.text and answer.backend == "extractive"
+    assert llm is not None and llm.calls == []  # no phrasing call (the yes/no check aside)
+
+
+def test_a_faithful_rewrite_is_shown_with_its_source(retriever, rewriting) -> None:
+    answerer, _ = chain(retriever, rewriting)
     source = first_sentence(answerer, SURGERY_Q)
     assert "3 to 4 weeks" in source
     rewrite = ("If surgery is possible, the surgeon waits for the patient's blood to return to "
                "normal, usually 3 to 4 weeks after the end of neoadjuvant chemotherapy.")
-    answerer, llm = chain(retriever, hash_settings, rewrite)
+    answerer, llm = chain(retriever, rewriting, rewrite)
     answer = answerer.answer(SURGERY_Q)
     assert answer.backend == "llm" and rewrite.rstrip(".") in answer.text
     assert answer.citations[0].support[0].mode == "rewrite"
@@ -100,10 +117,10 @@ def test_a_faithful_rewrite_is_shown_with_its_source(retriever, hash_settings) -
     "[2] [2] [2] [2] [2] [2] [2] [2] [2] [2]",  # a loop
     "This is stated in passage [2].",  # filler
 ])
-def test_an_unfaithful_rewrite_is_never_shown(retriever, hash_settings, bad) -> None:
-    answerer, _ = chain(retriever, hash_settings)
+def test_an_unfaithful_rewrite_is_never_shown(retriever, rewriting, bad) -> None:
+    answerer, _ = chain(retriever, rewriting)
     source = first_sentence(answerer, SURGERY_Q)
-    answerer, _ = chain(retriever, hash_settings, bad)
+    answerer, _ = chain(retriever, rewriting, bad)
     answer = answerer.answer(SURGERY_Q)
     assert not answer.refused
     assert source.rstrip(".") in answer.text  # the source sentence instead
@@ -197,11 +214,11 @@ def test_a_drug_or_concern_the_passages_never_mention_is_named_in_a_refusal(
     assert not answerer.answer("How long after chemotherapy can I have surgery?").refused
 
 
-def test_a_rewrite_in_two_sentences_cites_both(retriever, hash_settings) -> None:
+def test_a_rewrite_in_two_sentences_cites_both(retriever, rewriting) -> None:
     rewrite = ("If the surgeon thinks there is a possibility of surgery, he needs to wait for the "
                "patient's blood to return to normal after surgery. That is usually 3 to 4 weeks "
                "after the end of neoadjuvant chemotherapy.")
-    answerer, _ = chain(retriever, hash_settings, rewrite)
+    answerer, _ = chain(retriever, rewriting, rewrite)
     answer = answerer.answer(SURGERY_Q)
     assert answer.citations[0].support[0].mode == "rewrite"
     n = answer.citations[0].n

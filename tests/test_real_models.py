@@ -146,8 +146,12 @@ class _ServerCalls(BaseCallbackHandler):
 def test_openai_backend_against_a_real_server(real_settings, e5_embeddings, llama_server) -> None:
     from langchain_openai import ChatOpenAI
 
-    settings = real_settings.model_copy(update={"llm": LLMSettings(
-        backend="openai", base_url=llama_server, model="oncoqa-local", api_key="x")})
+    # rewrites on: an English answer then puts its sentences to the server (by default it is
+    # shown verbatim, and a confident one never reaches the model)
+    settings = real_settings.model_copy(update={
+        "llm": LLMSettings(backend="openai", base_url=llama_server, model="oncoqa-local",
+                           api_key="x"),
+        "answer": real_settings.answer.model_copy(update={"simplify": True})})
     llm = make_llm(settings)
     assert isinstance(llm, ChatOpenAI)
     calls = _ServerCalls()
