@@ -106,7 +106,9 @@ class Answerer:
             shown.append(phrased)
             first = first or elapsed()
             yield _render([phrased], lang) + _gap(lang)
-        body = _render(shown, lang) + failure_note(shown, lang)
+        unchecked = self.judge.last_failure if (
+            judged is not None and judged.unheard and self.judge is not None) else ""
+        body = _render(shown, lang) + failure_note(shown, lang, unchecked=unchecked)
         yield replace(
             base, text=f"{preface}\n\n{body}" if preface else body,
             kind="safety" if risk.is_urgent else "answer", citations=_citations(shown, ctx),

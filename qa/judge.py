@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from qa import prompts
-from qa.llm import backend_errors
+from qa.llm import backend_errors, failure_detail
 from qa.select import Candidate, Selection
 
 Verdict = bool | None  # True: answers; False: does not; None: no reply that can be read
@@ -37,12 +37,20 @@ class Review:
     def asked(self) -> int:
         return len(self.verdicts)
 
+    @property
+    def unheard(self) -> bool:
+        """Asked, and no reply could be read (a backend down): the selection stands unchecked."""
+        return bool(self.verdicts) and all(v is None for _, v in self.verdicts)
+
 
 class Judge:
     """Asks the model whether one sentence answers the question (one short call each)."""
 
     def __init__(self, llm: BaseChatModel) -> None:
         self.llm = llm
+        # Why the latest call got no reply ("" after a reply). The backend is shared by every
+        # conversation, so whichever call failed last describes it.
+        self.last_failure = ""
 
     def answers(self, question: str, sentence: str) -> Verdict:
         """The grammar goes to llama.cpp (local, or a server that takes it: qa.llm decides)."""
@@ -53,8 +61,10 @@ class Judge:
                                                            sentence=sentence.strip()))],
                 max_tokens=3, temperature=0.0, grammar=prompts.YES_NO_GRAMMAR,
             )
-        except backend_errors():
-            return None  # the phrasing step reports a backend that is down; nothing is judged
+        except backend_errors() as exc:
+            self.last_failure = failure_detail(exc)  # the answer's note names it
+            return None
+        self.last_failure = ""
         return read_verdict(str(reply.content))
 
 
@@ -77,7 +87,8 @@ def review(selection: Selection, question: str, ask: Callable[[str, str], Verdic
       confident sentence (and on the dev split, asking there gained no key facts).
     - The first that answers becomes the direct answer; the other chosen sentences follow it.
     - If none answers, the answer step refuses.
-    - Without a readable verdict (no model, a server down), the selection stands."""
+    - Without a readable verdict (no model, a server down), the selection stands (`unheard`;
+      the chain then adds the note that the model is not available)."""
     if selection.best >= trust:
         return Review(selection, False)
     verdicts: list[tuple[Candidate, Verdict]] = []

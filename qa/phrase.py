@@ -170,10 +170,11 @@ def term_hints(source: str, target: Lang) -> str:
     return prompts.TERM_HINTS(target, pairs=listed)
 
 
-def failure_note(shown: list[Phrased], lang: Lang) -> str:
+def failure_note(shown: list[Phrased], lang: Lang, *, unchecked: str = "") -> str:
     """The note under an answer whose sentences are shown as they are because the model could
-    not be asked (empty when it could)."""
-    failure = next((p.failure for p in shown if p.failure), "")
+    not be asked (empty when it could). unchecked: why the yes/no check got no reply, for an
+    answer whose sentences needed no phrasing call."""
+    failure = next((p.failure for p in shown if p.failure), "") or unchecked
     return "\n\n" + prompts.LLM_UNAVAILABLE(lang, detail=failure) if failure else ""
 
 

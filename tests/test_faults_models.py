@@ -102,6 +102,23 @@ def test_a_failing_openai_server_falls_back_to_source_sentences_with_a_note(
     assert handler.requests <= 2 and time.monotonic() - started < 10
 
 
+def test_a_verbatim_answer_the_check_could_not_reach_says_so(
+        answer_settings: Settings, broken_server: tuple[str, type[_Broken]]) -> None:
+    """English sentences are shown as written (no phrasing call): the yes/no check is then the
+    only call, and when it gets no reply the reader is told the model is not available."""
+    url, handler = broken_server
+    handler.mode = "500"
+    settings = answer_settings.model_copy(update={
+        "llm": LLMSettings(backend="openai", base_url=url, timeout=0.5),
+        "answer": answer_settings.answer.model_copy(update={"simplify": False,
+                                                            "judge_trust": 2.0})})
+    answer = build_answerer(settings, HashEmbeddings()).answer(QUESTION)
+    note = prompts.LLM_UNAVAILABLE("en", detail="the server answered with HTTP error 500")
+    assert not answer.refused and SOURCE in answer.text and answer.text.endswith(note)
+    assert all(s.mode == "verbatim" for c in answer.citations for s in c.support)
+    assert handler.requests >= 1  # the check asked the server (and got the error)
+
+
 def _sentence_transformers_folder(folder: Path) -> Path:
     """The files of a sentence-transformers folder, with one tiny tensor as the weights."""
     folder.mkdir(parents=True)

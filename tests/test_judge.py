@@ -82,9 +82,17 @@ def test_the_judge_sends_the_yes_no_grammar_and_reads_the_reply() -> None:
     assert "Can I drink coffee?" in sent and "Chemotherapy drugs peak." in sent
 
 
-def test_a_backend_failure_is_no_verdict() -> None:
+def test_a_backend_failure_is_no_verdict_and_is_described() -> None:
     llm = ScriptedChat(replies=["unused"], calls=[], fail=True, judged=[])
-    assert Judge(llm).answers("q", "s") is None
+    judge = Judge(llm)
+    assert judge.answers("q", "s") is None
+    assert judge.last_failure == "the server cannot be reached"
+    llm.fail = False  # back up: a reply clears it
+    assert judge.answers("q", "s") is True and judge.last_failure == ""
+    unheard = review(Selection((A,), (A, B)), "q", lambda q, s: None, look=2, trust=0.95)
+    assert unheard.unheard and not unheard.refuse
+    assert not review(Selection((A,), (A, B)), "q", lambda q, s: False, look=2,
+                      trust=0.95).unheard
 
 
 def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settings) -> None:  # noqa: F811
