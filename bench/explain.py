@@ -130,7 +130,10 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
         ans["prompt_tokens"]["p50"]
     unit = "Qwen tokens" if model else "cl100k tokens"
     system = ans["system_prompt_model_tokens"] if model else ans["system_prompt_tokens"]
-    decoding = [r for r in generated if r["output_tokens"] and r["total_ms"] > r["first_token_ms"]]
+    # Answers still being written after their first sentence (a verbatim answer is complete at
+    # its first sentence: a gap of a few ms would give an absurd rate).
+    decoding = [r for r in generated
+                if r["output_tokens"] and r["total_ms"] - r["first_token_ms"] >= 250]
     rate = median(r["output_tokens"] / ((r["total_ms"] - r["first_token_ms"]) / 1000)
                   for r in decoding) if decoding else 0.0
     out = median(r["output_tokens"] for r in decoding) if decoding else 0
@@ -154,8 +157,9 @@ def answers(ans: dict[str, Any], goal_ms: float) -> list[str]:
         f"lever is the number of model calls before the first sentence (p50 {calls:.0f} calls "
         f"per answer in all).",
         f"Answer total p50 {ans['total']['p50'] / 1000:.2f} s, p95 "
-        f"{ans['total']['p95'] / 1000:.2f} s: after the first token the model writes p50 "
-        f"{out:.0f} tokens at ≈ {rate:.1f} tokens/s. {ans['gated']} of {ans['questions']} "
+        f"{ans['total']['p95'] / 1000:.2f} s: {len(decoding)} of {len(generated)} answers were "
+        f"still being written after their first sentence (the others were complete at once), "
+        f"p50 {out:.0f} tokens at ≈ {rate:.1f} tokens/s. {ans['gated']} of {ans['questions']} "
         f"questions were refused by the evidence gate without calling the model, "
         f"{ans['refused'] - ans['gated']} more after the model found no answer.",
     ]

@@ -16,6 +16,7 @@ from bench.answer_bench import run_answers
 from bench.app_bench import settings_env
 from bench.cli import _sizes, bench_command, register, results_target
 from bench.corpus_gen import generate, seed_sentences
+from bench.explain import answers as explain_answers
 from bench.ingest_bench import RecordingEmbeddings
 from bench.measure import Summary, gold_questions
 from bench.render import markdown
@@ -312,3 +313,20 @@ def test_cli_quick_run_in_child_processes(seeded: Settings, tmp_path: Path) -> N
     assert data["meta"]["isolated_stages"] is True
     assert all(data["stages"][s]["process_peak_rss_mb"] > 0 for s in data["stages"])
     assert (RESULTS_MD.read_bytes() if RESULTS_MD.exists() else None) == before
+
+
+def test_decoding_rate_leaves_out_answers_complete_at_their_first_sentence() -> None:
+    """A verbatim answer ends a few ms after its first sentence: counted as decoding, it made
+    the explanation report 168,000 tokens/s."""
+    def record(first: float, total: float, tokens: int) -> dict[str, object]:
+        return {"generated": True, "retrieval_ms": 100.0, "model_prompt_tokens": 30,
+                "output_tokens": tokens, "first_token_ms": first, "total_ms": total,
+                "llm_calls": 1, "language": "en"}
+
+    ans = {"records": [record(500, 501, 60), record(4000, 6000, 40)],
+           "first_token": {"p50": 2250.0}, "total": {"p50": 3250.0, "p95": 5800.0},
+           "prompt_tokens": {"p50": 40}, "system_prompt_tokens": {"en": 170, "zh": 170},
+           "system_prompt_model_tokens": {"en": 173, "zh": 173}, "gated": 0, "questions": 2,
+           "refused": 0}
+    text = " ".join(explain_answers(ans, 3000.0))
+    assert "1 of 2 answers were still being written" in text and "≈ 20.0 tokens/s" in text
