@@ -67,11 +67,8 @@ def bench_command(parts: BenchParts) -> click.Command:
                 skip_llm: bool, skip_concurrency: bool, out_dir: Path,
                 results_md: Path | None) -> None:
         """Benchmark ingestion, retrieval, answer latency, memory and concurrency."""
-        settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
-        # Every model call is timed: phrasings remembered by the app would make times depend on
-        # the data dir's history (every stage, and the apps it starts, run without them).
-        settings = settings.model_copy(update={"answer": settings.answer.model_copy(
-            update={"phrase_memory": False})})
+        # every stage, and the apps it starts, run without the phrase memory
+        settings = (ctx.obj if isinstance(ctx.obj, Settings) else Settings()).timed()
         config = quick_config() if quick else BenchConfig()
         updates: dict[str, Any] = {"skip_llm": skip_llm, "skip_concurrency": skip_concurrency}
         for key, value in (("chunks", chunks), ("retrieval_sizes", _sizes(sizes)),

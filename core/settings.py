@@ -309,6 +309,12 @@ class Settings(BaseSettings):
     def phrase_memory_path(self) -> Path:
         return self.data_dir / "phrase-memory.sqlite3"
 
+    def timed(self) -> Settings:
+        """A copy for runs that time every model call (eval, bench): without the phrase memory,
+        whose hits would make the times depend on the data dir's history."""
+        return self.model_copy(update={"answer": self.answer.model_copy(
+            update={"phrase_memory": False})})
+
     @property
     def gguf_path(self) -> Path:
         return self.llm.model_path or self.models_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"

@@ -72,13 +72,9 @@ def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
     changes: dict[str, Any] = {"retrieval": settings.retrieval.model_copy(update=update)}
     if llm is not None:
         changes["llm"] = settings.llm.model_copy(update={"backend": llm})
-    # An evaluation times every model call: phrasings remembered by earlier runs or by the app
-    # would make its times depend on the data dir's history.
-    answer: dict[str, Any] = {"phrase_memory": False}
     if design is not None:
-        answer["design"] = design
-    changes["answer"] = settings.answer.model_copy(update=answer)
-    return settings.model_copy(update=changes)
+        changes["answer"] = settings.answer.model_copy(update={"design": design})
+    return settings.model_copy(update=changes).timed()
 
 
 def retriever_kind(settings: Settings) -> str:
