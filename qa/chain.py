@@ -138,7 +138,7 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
-        absent = absent_names(standalone, passages)
+        absent = absent_names(standalone, passages, lang=lang)  # named in the reader's language
         if absent:  # a drug or concern the passages never mention: nothing in them is about it
             evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.text import CLOSERS, script_of, split_sentences
+from core.text import CLOSERS, Lang, script_of, split_sentences
 from qa import glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
@@ -97,19 +97,22 @@ def assess_evidence(
 
 
 def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
-                 kinds: Sequence[str] = ABSENT_KINDS) -> tuple[str, ...]:
+                 kinds: Sequence[str] = ABSENT_KINDS, *,
+                 lang: Lang | None = None) -> tuple[str, ...]:
     """Drugs and patient concerns the question names that none of the top passages mentions
     (glossary entries of those kinds, or words with a drug-name stem): the documents cannot
     say anything about them, so a question about one is not answered with sentences about
     something else ("What is the best diet during radiotherapy?" with passages on radiotherapy
     alone). A drug keeps the words the question used; a concern is named by its glossary form
-    in the question's script ("eat" -> "diet", 吃什么 -> 饮食). A concern counts only in the
+    in the reader's language (lang; by default the question's script: "eat" -> "diet",
+    吃什么 -> 饮食), since a follow-up rewritten with a Chinese conversation's topic is still
+    read by whoever asked it. A concern counts only in the
     sentences that ask (asked_part): told as background it is no reason to refuse; a drug
     counts anywhere, since a drug the patient takes can change the answer."""
     texts = [p.text for p in passages[:top]]
     present = {e for text in texts for e in glossary.entries(text)}
     folded = " ".join(texts).casefold()
-    chinese = script_of(question) == "zh"
+    chinese = (lang or script_of(question)) == "zh"
     asked = glossary.entries(asked_part(question))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():

@@ -391,3 +391,14 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
                         [radiotherapy]) == ()
     # other kinds (symptoms, treatments) are the topic the passages are found by, not checked
     assert absent_names("Does radiotherapy cause nausea?", [radiotherapy]) == ()
+
+
+def test_a_missing_concern_is_named_in_the_readers_language_in_a_follow_up(
+        retriever, hash_settings) -> None:
+    """An English follow-up in a Chinese conversation is searched with the Chinese question in
+    front: the refusal still names the concern in English ("diet", not 饮食)."""
+    answerer, _ = chain(retriever, hash_settings)
+    history = [Turn("鼻咽癌化疗常用哪些药？", "顺铂、紫杉醇和氟尿嘧啶 [1]。")]
+    answer = answerer.answer("Can I eat grapefruit during chemotherapy?", history)
+    assert answer.refused and "diet" in answer.text
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in answer.text), answer.text
