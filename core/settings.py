@@ -180,6 +180,13 @@ class AnswerSettings(BaseModel):
         "shown before is not put to the model again (see qa/memory.py); `oncoqa eval` always "
         "runs without it, so its times are the model's."
     )
+    pretranslate: bool = Field(
+        True, description="While no conversation is being answered, `oncoqa ui` translates "
+        "the index's sentences ahead (English for Chinese readers and the reverse), verifies "
+        "and remembers them in the phrase memory, so a Chinese reader's first sentence does "
+        "not wait for the model (see qa/pretranslate.py; needs phrase_memory and a model). "
+        "`oncoqa pretranslate` does the same in the foreground."
+    )
     min_sentence_score: float = Field(
         0.80, description="Evidence gate on the best selected sentence's score (e5 cosine "
         "plus keyword and penalty terms, see qa/select.py); below it the bot refuses."

@@ -49,6 +49,9 @@ def eval_command(builders: Builders) -> click.Command:
     @click.option("--design", type=click.Choice([*DESIGNS, "both"]), default="select",
                   show_default=True, help="Answer design; both runs the same items through "
                   "each design in one run (answer mode).")
+    @click.option("--phrase-memory", is_flag=True, help="Answer with the data dir's phrase "
+                  "memory (e.g. filled by `oncoqa pretranslate`) as the app does; by default "
+                  "it is off, so the times are the model's.")
     @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT,
                   show_default="eval/reports/latest",
                   help="Report directory (results.json, summary.md).")
@@ -72,7 +75,7 @@ def eval_command(builders: Builders) -> click.Command:
 def _evaluate(settings: Settings, builders: Builders, *, gold_files: tuple[Path, ...],
               mode: str, retriever: str, no_glossary: bool, llm: str | None, k: int | None,
               split: str, design: str, out: Path, baseline: Path | None,
-              thresholds_file: Path | None) -> list[Any]:
+              thresholds_file: Path | None, phrase_memory: bool = False) -> list[Any]:
     from eval import components, report, run, thresholds
     from eval.gold import Evidence, default_gold_files, load_gold
     from eval.summary import summarize
@@ -80,7 +83,7 @@ def _evaluate(settings: Settings, builders: Builders, *, gold_files: tuple[Path,
     designs = DESIGNS if design == "both" else (cast(Design, design),)
     settings = components.configure(settings, retriever=retriever,  # type: ignore[arg-type]
                                     glossary=False if no_glossary else None, llm=llm, k=k,
-                                    design=designs[0])
+                                    design=designs[0], phrase_memory=phrase_memory)
     files = list(gold_files) or default_gold_files()
     items = components.in_split(load_gold(files), split)
     if not items:
@@ -108,7 +111,8 @@ def _evaluate(settings: Settings, builders: Builders, *, gold_files: tuple[Path,
             results[name] = rows, time.perf_counter() - started
     runs = {}
     for name, (rows, seconds) in results.items():
-        named = components.configure(settings, design=cast(Design, name))
+        named = components.configure(settings, design=cast(Design, name),
+                                     phrase_memory=phrase_memory)
         config = components.describe(named, mode) | {
             "gold": [str(f) for f in files], "split": split, "seconds": round(seconds, 1),
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),

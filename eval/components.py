@@ -56,8 +56,9 @@ def in_split(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
 def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
               glossary: bool | None = None, translate: bool | None = None,
               llm: str | None = None, k: int | None = None,
-              design: Design | None = None) -> Settings:
-    """A copy of settings with the evaluation's overrides (dense = BM25 weight 0 and so on)."""
+              design: Design | None = None, phrase_memory: bool = False) -> Settings:
+    """A copy of settings with the evaluation's overrides (dense = BM25 weight 0 and so on);
+    without the phrase memory unless asked for (its hits make times depend on its history)."""
     update: dict[str, Any] = {}
     if retriever == "dense":
         update["bm25_weight"] = 0.0
@@ -74,7 +75,8 @@ def configure(settings: Settings, *, retriever: RetrieverKind = "hybrid",
         changes["llm"] = settings.llm.model_copy(update={"backend": llm})
     if design is not None:
         changes["answer"] = settings.answer.model_copy(update={"design": design})
-    return settings.model_copy(update=changes).timed()
+    changed = settings.model_copy(update=changes)
+    return changed if phrase_memory and changed.answer.phrase_memory else changed.timed()
 
 
 def retriever_kind(settings: Settings) -> str:
@@ -97,4 +99,5 @@ def describe(settings: Settings, mode: str) -> dict[str, Any]:
     if mode == "answer":
         config["llm"] = settings.llm.backend
         config["design"] = settings.answer.design
+        config["phrase_memory"] = settings.answer.phrase_memory
     return config

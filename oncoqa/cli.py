@@ -98,6 +98,21 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--lang", "langs", type=click.Choice(["zh", "en"]), multiple=True,
+              help="Reader language to translate into (repeatable; default: zh, then en).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Stop after this many sentences (a later run goes on where this one ended).")
+@click.pass_obj
+@friendly
+def pretranslate(settings: Settings, langs: tuple[str, ...], limit: int | None) -> None:
+    """Translate the index's sentences ahead into the readers' languages, verified and
+    remembered, so answers in the other language start without waiting for the model."""
+    from oncoqa import console
+
+    console.pretranslate(settings, langs, limit=limit)
+
+
+@main.command()
 @click.pass_obj
 @friendly
 def chat(settings: Settings) -> None:

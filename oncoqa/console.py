@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -158,6 +159,36 @@ def ask(settings: Settings, question: str, *, as_json: bool) -> None:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_answer(answer))
+
+
+def pretranslate(settings: Settings, langs: Sequence[str], *, limit: int | None) -> None:
+    from core.errors import LLMUnavailableError
+    from oncoqa.wiring import build_answerer, pretranslation
+    from qa import pretranslate as ahead
+
+    if not settings.answer.phrase_memory:
+        raise click.UsageError("translations made ahead are kept in the phrase memory, which "
+                               "is off (ONCOQA_ANSWER__PHRASE_MEMORY=false)")
+    prepared = pretranslation(build_answerer(settings), tuple(langs) or None)  # type: ignore[arg-type]
+    if prepared is None:
+        raise click.UsageError("translating ahead needs the model (ONCOQA_LLM__BACKEND is "
+                               f"{settings.llm.backend}) and the select answer design")
+    phraser, work = prepared
+    work = work[:limit] if limit else work
+    progress = Progress(
+        TextColumn("translating ahead"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=_console(), transient=True,
+    )
+    with progress:
+        task = progress.add_task("translating ahead", total=len(work))
+        done = ahead.run(phraser, work,
+                         report=lambda p: progress.update(task, completed=p.done))
+    click.echo(f"{done.done}/{done.total} sentences: {done.translated} translated and verified, "
+               f"{done.quoted} without a verified translation (quoted to readers), "
+               f"{done.known} already remembered")
+    if done.failure:
+        raise LLMUnavailableError(f"stopped early, the model could not be asked ({done.failure})",
+                                  hint="run it again to go on where it stopped")
 
 
 def chat(settings: Settings) -> None:

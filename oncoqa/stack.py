@@ -69,8 +69,10 @@ def plan(settings: Settings) -> Plan:
     apps = []
     for i in range(settings.serve.apps):
         app_env = dict(env)
-        if i > 0:  # one maintainer console, on the first app (the others would find its port taken)
+        if i > 0:  # one maintainer console (the others would find its port taken) and one
+            # background translator (qa.pretranslate), on the first app
             app_env["ONCOQA_CONSOLE__PASSWORD"] = ""
+            app_env["ONCOQA_ANSWER__PRETRANSLATE"] = "false"
         if models:  # app i asks model server i mod N
             app_env |= {"ONCOQA_LLM__BACKEND": "openai",
                         "ONCOQA_LLM__BASE_URL": models[i % len(models)].url + "/v1",

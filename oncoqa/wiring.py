@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import NoIndexError, OncoQAError
 from core.settings import Settings
+from core.text import Lang
 
 if TYPE_CHECKING:  # the heavy libraries load when something is built, not at import
     from langchain_core.language_models import BaseChatModel
@@ -212,6 +213,26 @@ def phrase_memory(settings: Settings) -> Any:
     else:
         model = f"{llm.backend}:{llm.base_url}:{llm.model}"
     return PhraseMemory(settings.phrase_memory_path, model)
+
+
+def pretranslation(answerer: Any, targets: Sequence[Lang] | None = None) -> Any:
+    """(phraser, work) to translate ahead for an answerer make_answerer built (qa.pretranslate):
+    every prose sentence of the live index, for each target language it is not in; None when
+    there is nothing to do (no model, no phrase memory, or the compose design)."""
+    from qa import pretranslate
+
+    inner = getattr(answerer, "inner", answerer)
+    phraser = getattr(inner, "phraser", None)
+    if phraser is None or phraser.llm is None or phraser.memory is None:
+        return None
+    work = pretranslate.plan(inner.retriever.live_texts(), tuple(targets or pretranslate.LANGS))
+    return phraser, work
+
+
+def index_version(answerer: Any) -> str:
+    """The index version an answerer make_answerer built reads (it changes with each ingest)."""
+    inner = getattr(answerer, "inner", answerer)
+    return str(inner.retriever.view().version)
 
 
 def override_neighbours(embeddings: Any, settings: Settings) -> Any:

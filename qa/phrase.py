@@ -62,30 +62,73 @@ class Phraser:
             source) < 2 * self.simplify_from
         if self.llm is None or (same and (not self.simplify or short)):
             return self._fallback(candidate, target)
-        attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE]
-        if not same and retry:
-            attempts.append(prompts.TRANSLATE_LITERAL)
-        hint = "" if same else term_hints(source, target)
-        instructions = [template(target, sentence=source) + hint for template in attempts]
+        instructions = self._instructions(source, target, same=same, retry=retry)
         mode: Mode = "rewrite" if same else "translation"
-        # (with the clause prompt too, when clauses may be tried: its wording is part of it)
-        parts = [*instructions, prompts.TRANSLATE_PART(target, sentence="")] if (
-            not same and retry) else instructions
-        key = self.memory.key(target, *parts) if self.memory is not None else ""
-        recall = self.memory.get(key) if self.memory is not None else None
-        if recall is not None:
-            if recall.text is None:  # every attempt was rejected before: no need to wait again
-                return self._fallback(candidate, target)
-            verdict = self._verify(recall.text, source, target)
-            if verdict.ok:
-                return Phrased(recall.text, candidate, mode, verdict)
+        keys = self._keys(source, target, same=same, retry=retry)
+        known = self._recall(keys, candidate, target, mode)
+        if known is not None:
+            return known
         try:
             phrased = self._attempt(instructions, candidate, target, same=same, retry=retry)
         except backend_errors() as exc:  # not remembered: the model may be back next time
             return self._fallback(candidate, target, failure=failure_detail(exc))
         if self.memory is not None:
-            self.memory.put(key, phrased.text if phrased.mode == mode else None)
+            self.memory.put(keys[0][0], phrased.text if phrased.mode == mode else None)
         return phrased
+
+    def remembered(self, candidate: Candidate, target: Lang, *, retry: bool = True) -> bool:
+        """Whether phrase() would answer from the memory, without a model call (a verified
+        text, or attempts at least as full as these all rejected)."""
+        source = candidate.text.strip()
+        same = (candidate.language or target) == target
+        mode: Mode = "rewrite" if same else "translation"
+        keys = self._keys(source, target, same=same, retry=retry)
+        return self._recall(keys, candidate, target, mode) is not None
+
+    def _instructions(self, source: str, target: Lang, *, same: bool, retry: bool) -> list[str]:
+        attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE]
+        if not same and retry:
+            attempts.append(prompts.TRANSLATE_LITERAL)
+        hint = "" if same else term_hints(source, target)
+        return [template(target, sentence=source) + hint for template in attempts]
+
+    def _keys(self, source: str, target: Lang, *, same: bool,
+              retry: bool) -> list[tuple[str, bool]]:
+        """The memory keys to look under, this request's own first, each with whether a
+        failure remembered there holds for this request. A translation without retries also
+        looks under the key of the full attempt (it starts with the same instruction, so its
+        failure holds), and the full attempt under the single one (a verified text from it is
+        as good; its failure leaves the retries to try)."""
+        if self.memory is None:
+            return []
+        levels = [retry] if same else [retry, not retry]
+        keys = []
+        for level in levels:
+            parts = self._instructions(source, target, same=same, retry=level)
+            if not same and level:  # the clause prompt's wording is part of a full attempt
+                parts.append(prompts.TRANSLATE_PART(target, sentence=""))
+            keys.append((self.memory.key(target, *parts), level == retry or level))
+        return keys
+
+    def _recall(self, keys: list[tuple[str, bool]], candidate: Candidate, target: Lang,
+                mode: Mode) -> Phrased | None:
+        """A remembered phrasing that still passes the verifier; the source sentence when
+        attempts at least as full as this one's all failed before; None: ask the model."""
+        if self.memory is None:
+            return None
+        source = candidate.text.strip()
+        failed = False
+        for key, holds in keys:
+            recall = self.memory.get(key)
+            if recall is None:
+                continue
+            if recall.text is None:
+                failed = failed or holds
+                continue
+            verdict = self._verify(recall.text, source, target)
+            if verdict.ok:
+                return Phrased(recall.text, candidate, mode, verdict)
+        return self._fallback(candidate, target) if failed else None
 
     def _attempt(self, instructions: list[str], candidate: Candidate, target: Lang, *,
                  same: bool, retry: bool) -> Phrased:

@@ -93,6 +93,11 @@ class HybridRetriever(BaseRetriever):
                 self._view = _View(version, valid, self._keyword_index(version, valid))
             return self._view
 
+    def live_texts(self) -> Iterator[str]:
+        """The text of every live chunk of the current index version, in stored order."""
+        view = self.view()
+        return (text for _, text, _ in keywords.live_chunks(self.store.collection, view.valid))
+
     def _keyword_index(self, version: str, valid: dict[str, str]) -> BM25Index:
         def docs() -> Iterator[tuple[str, str]]:
             return ((cid, text) for cid, text, _ in keywords.live_chunks(self.store.collection,

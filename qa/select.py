@@ -103,7 +103,7 @@ class SentenceSelector:
             dense = max(_cosine(q, vector) for q in vectors_q)
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
-            flags = _flags(text)
+            flags = flags_of(text)
             fits = answer_type.supplies(text, asks, question)
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
                      - w.rank * (n - 1) - w.penalty * len(flags))
@@ -186,7 +186,7 @@ def _sentences(passages: Sequence[Passage]) -> list[tuple[int, int, int, str]]:
     return out
 
 
-def _flags(text: str) -> tuple[str, ...]:
+def flags_of(text: str) -> tuple[str, ...]:
     """Why a sentence is unlikely to be an answer: a heading, a teaser question, a fragment, or
     reference material."""
     stripped = text.strip().rstrip(CLOSERS)

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from core.settings import Settings
-from eval.components import configure
+from eval.components import configure, describe
 from oncoqa.wiring import phrase_memory
 from qa import prompts
 from qa.memory import PhraseMemory
@@ -56,10 +56,11 @@ def test_a_sentence_every_attempt_failed_on_is_quoted_at_once(tmp_path: Path) ->
     phrased = again.phrase(candidate(SURGERY_SOURCE), "zh")
     assert phrased.mode == "quoted" and llm.calls == []
     assert phrased.text == prompts.QUOTED_SOURCE("zh") + SURGERY_SOURCE
-    # a supporting sentence gets one attempt only: the direct answer's failures are not its own
+    # a supporting sentence gets one attempt only, the same first attempt (at temperature 0):
+    # the direct answer's failure holds for it too
     single, llm = phraser(PhraseMemory(path, "model-a"), TRANSLATION)
-    assert single.phrase(candidate(SURGERY_SOURCE), "zh", retry=False).mode == "translation"
-    assert len(llm.calls) == 1
+    assert single.phrase(candidate(SURGERY_SOURCE), "zh", retry=False).mode == "quoted"
+    assert llm.calls == []
 
 
 def test_a_remembered_text_the_verifier_rejects_is_never_shown(tmp_path: Path) -> None:
@@ -97,3 +98,8 @@ def test_the_app_remembers_and_evaluations_do_not(settings: Settings) -> None:
     assert isinstance(memory, PhraseMemory)
     assert memory.path == settings.data_dir / "phrase-memory.sqlite3"
     assert phrase_memory(configure(settings)) is None
+    # asked for (`oncoqa eval --phrase-memory`, to measure a memory filled ahead), and recorded
+    with_memory = configure(settings, phrase_memory=True)
+    assert isinstance(phrase_memory(with_memory), PhraseMemory)
+    assert describe(with_memory, "answer")["phrase_memory"] is True
+    assert describe(configure(settings), "answer")["phrase_memory"] is False

@@ -209,3 +209,6 @@ def test_the_maintainer_password_reaches_the_first_app_only_and_unmasked(
     first, second = plan(settings).apps
     assert first.env["ONCOQA_CONSOLE__PASSWORD"] == "s3cret-passphrase"  # not "**********"
     assert second.env["ONCOQA_CONSOLE__PASSWORD"] == ""  # no second console on a taken port
+    # one background translator (qa.pretranslate): the others find its work in the memory
+    assert first.env["ONCOQA_ANSWER__PRETRANSLATE"] == "true"
+    assert second.env["ONCOQA_ANSWER__PRETRANSLATE"] == "false"

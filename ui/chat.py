@@ -63,7 +63,12 @@ class Engine:
 
     def __init__(self, settings: Settings, answerer: StreamingAnswerer | None = None, *,
                  build: Callable[[], StreamingAnswerer] | None = None,
-                 index_status: Callable[[], Mapping[str, Any]] | None = None) -> None:
+                 index_status: Callable[[], Mapping[str, Any]] | None = None,
+                 idle_work: Callable[[StreamingAnswerer, Callable[[], bool]], None] | None = None,
+                 ) -> None:
+        """idle_work(answerer, wait_idle): run by the warm-up thread once the answerer is built
+        (e.g. translating ahead); wait_idle() blocks while any conversation is being answered,
+        so the work yields the model to readers between its steps."""
         if answerer is None and build is None:
             raise ValueError("Engine needs an answerer or a function that builds one")
         self.settings = settings
@@ -71,6 +76,9 @@ class Engine:
         self._answerer = answerer
         self._build = build
         self._lock = threading.Lock()
+        self._idle_work = idle_work
+        self._active = 0  # conversations being answered now
+        self._quiet = threading.Condition()
 
     def answerer(self) -> StreamingAnswerer:
         with self._lock:
@@ -82,11 +90,33 @@ class Engine:
 
     def warm_up(self) -> None:
         try:
-            self.answerer()
+            answerer = self.answerer()
         except OncoQAError as exc:
             log.warning("answerer not ready: %s", exc.friendly())
+            return
+        if self._idle_work is not None:
+            try:
+                self._idle_work(answerer, self.wait_idle)
+            except OncoQAError as exc:  # background work only: readers are not affected
+                log.warning("background work stopped: %s", exc.friendly())
+
+    def wait_idle(self) -> bool:
+        """Blocks until no conversation is being answered (True: go on)."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._active == 0)
+        return True
 
     def stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
+        with self._quiet:
+            self._active += 1
+        try:
+            yield from self._stream(question, history)
+        finally:
+            with self._quiet:
+                self._active -= 1
+                self._quiet.notify_all()
+
+    def _stream(self, question: str, history: list[Turn]) -> Iterator[str | Answer]:
         shown: list[str] = []  # urgent advice streams before retrieval: a failure keeps it
         try:
             for event in self.answerer().stream(question, list(history)):
