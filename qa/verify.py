@@ -103,11 +103,36 @@ class Limits:
     length: tuple[float, float] = (0.4, 1.9)  # rewrite / source size (words, or CJK chars / 1.7)
 
 
+# A test result or receptor status: "HER2-positive" is HER2阳性, never HER2阴性. English counts
+# the word where it is a result (hyphened to a code, after a code or "tested", before "for");
+# "a positive attitude" is not one.
+_EN_RESULT = re.compile(
+    r"(?:-|\b[A-Z][A-Z0-9-]+\s+|\b(?i:test(?:ed|s)?\s+(?:was\s+|is\s+)?)|"
+    r"\b(?i:results?\s+(?:is|are|was|were)\s+))((?i:positive|negative))\b|"
+    r"\b((?i:positive|negative))\s+(?i:for|results?|tests?|status)\b")
+_ZH_RESULT = re.compile(r"(阳性|陽性|阴性|陰性)")
+
+
+def results(text: str) -> set[str]:
+    """Which test results a sentence reports: positive, negative (either language)."""
+    found = {"positive" if w in ("阳性", "陽性") else "negative" for w in _ZH_RESULT.findall(text)}
+    for m in _EN_RESULT.finditer(text):
+        found.add((m.group(1) or m.group(2)).lower())
+    return found
+
+
+# A short English word glued to the number after it, as text extracted from a PDF often is
+# ("a diameter of1cm grows to1.2cm"): read as "of 1cm", not as a coded name like HER2.
+_GLUED = re.compile(r"(?<![A-Za-z])(of|to|at|in|on|by|from|than|about|over|under|with|and|or|"
+                    r"for|per|after|before|within|around|nearly|approximately)(?=\d)")
+
+
 def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | None = None,
            limits: Limits | None = None) -> Verdict:
     """Checks in order of cost; the first failure is the verdict."""
     limits = limits or Limits()
-    text = unicodedata.normalize("NFKC", rewrite).strip()
+    text = _GLUED.sub(r"\1 ", unicodedata.normalize("NFKC", rewrite).strip())
+    source = _GLUED.sub(r"\1 ", source)
     if not text:
         return Verdict(False, "empty")
     if script_of(text) != target:
@@ -134,6 +159,8 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
         return Verdict(False, "units", f"{sorted(units(text))} vs {sorted(units(source))}")
     if negated(text) != negated(source):
         return Verdict(False, "negation")
+    if results(text) != results(source):
+        return Verdict(False, "result", f"{sorted(results(text))} vs {sorted(results(source))}")
     if bounds(text) != bounds(source):
         return Verdict(False, "bounds", f"{sorted(bounds(text))} vs {sorted(bounds(source))}")
     same = script_of(source) == target
@@ -191,10 +218,19 @@ def names(text: str) -> set[str]:
     one id across languages) and Latin drug-like or coded names."""
     found = {glossary.english_form(e) for e in glossary.entries(text)
              if not glossary.is_generic(e)}
-    found |= {m.group().lower().strip("-")
-              for m in _LATIN_NAME.finditer(glossary.blank_names(text))
+    found |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(text))
               if not glossary.entries(m.group())}
     return found
+
+
+# A lower-case word hyphenated after a coded name says something about it ("HER2-positive",
+# "BRCA1-mutated", "PD-1-targeted"); the name is the code, which a translation keeps
+# (HER2阳性).
+_CODE_SUFFIX = re.compile(r"(?:-[a-z]{3,})+$")
+
+
+def _code(match: str) -> str:
+    return _CODE_SUFFIX.sub("", match).lower().strip("-")
 
 
 def _added_names(text: str, source: str) -> set[str]:
@@ -211,7 +247,7 @@ def _added_names(text: str, source: str) -> set[str]:
         forms = glossary.concept(entry).english
         if not any(_present(form, stems) for form in forms):
             added.add(name)
-    added |= {m.group().lower().strip("-") for m in _LATIN_NAME.finditer(text)
+    added |= {_code(m.group()) for m in _LATIN_NAME.finditer(text)
               if not glossary.entries(m.group())} - in_source
     source_words = {w.lower() for w in re.findall(r"[A-Za-z]+", source)}
     added |= {w.lower() for w in _DISEASE_WORD.findall(text)
@@ -227,9 +263,8 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
     lost = {glossary.english_form(e) for e in glossary.entries(source)
             if _must_keep(e, translated)} - kept
     folded = text.casefold()
-    lost |= {m.group().lower().strip("-")
-             for m in _LATIN_NAME.finditer(glossary.blank_names(source))
-             if not glossary.entries(m.group()) and m.group().casefold() not in folded}
+    lost |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(source))
+             if not glossary.entries(m.group()) and _code(m.group()) not in folded}
     return lost
 
 

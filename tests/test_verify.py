@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.verify import Verdict, names, negated, units, verify
+from qa.verify import Verdict, names, negated, results, units, verify
 
 SURGERY = "Surgery is usually performed 3 to 4 weeks after the end of chemotherapy."
 EARLY = ("For patients with early tumors, they can usually be cured by local treatment "
@@ -177,3 +177,32 @@ def test_an_english_word_left_in_a_chinese_translation_is_rejected() -> None:
     # names, codes and drug names may stay in Latin letters
     assert verify("常用方案把5-氟尿嘧啶和oxaliplatin联合使用。", DRUGS, "zh").ok
     assert verify("按照RECIST标准评估疗效。", "Response is assessed with RECIST.", "zh").ok
+
+
+GLUED = ("When a tumor with a diameter of1cm grows to1.2cm, the tumor volume has increased by "
+         "about 70%.")  # as a PDF's text layer gives it
+
+
+def test_a_number_glued_to_the_word_before_it_is_still_a_number() -> None:
+    assert verify("当直径1厘米的肿瘤长到1.2厘米时，肿瘤体积增加了约70%。", GLUED, "zh").ok
+    changed = verify("当直径1厘米的肿瘤长到2厘米时，肿瘤体积增加了约70%。", GLUED, "zh")
+    assert (changed.reason, changed.detail) == ("numbers", "new ['2'] lost ['1.2']")
+
+
+@pytest.mark.parametrize(("translation", "ok", "reason"), [
+    ("HER2阳性的患者可以使用曲妥珠单抗。", True, "ok"),
+    ("HER2阴性的患者可以使用曲妥珠单抗。", False, "result"),  # the status flipped
+    ("HER3阳性的患者可以使用曲妥珠单抗。", False, "names"),
+])
+def test_a_coded_name_keeps_its_status_across_languages(translation: str, ok: bool,
+                                                         reason: str) -> None:
+    verdict = verify(translation, "Patients who are HER2-positive can use trastuzumab.", "zh")
+    assert (verdict.ok, verdict.reason) == (ok, reason)
+    assert verify("BRCA1突变的患者可以使用奥拉帕利。",
+                  "Patients with BRCA1-mutated tumours can use olaparib.", "zh").ok
+
+
+def test_a_result_is_a_positive_or_negative_finding_not_any_use_of_the_word() -> None:
+    assert results("ER-positive, PR-negative tumours") == {"positive", "negative"}
+    assert results("She tested negative for HPV.") == results("检测结果为阴性。") == {"negative"}
+    assert results("A positive attitude helps.") == results("positive effects on mood") == set()
