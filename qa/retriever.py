@@ -22,6 +22,7 @@ from ingest.store import ChunkStore, Registry
 from qa import glossary
 from qa.bm25 import BM25Builder, BM25Index, tokenize
 from qa.fusion import rrf
+from qa.gate import asked_part
 from qa.types import Passage
 
 Translator = Callable[[str], str | None]
@@ -143,12 +144,14 @@ class HybridRetriever(BaseRetriever):
             return []
         question = to_simplified(question)  # the index is searched in Simplified (and English)
         queries = self.query_variants(question)
+        scoring = [v for v in self.asked_variants(question) if v not in queries]
         dense_scores: dict[str, float] = {}
         chunks: dict[str, _Chunk] = {}
         rankings: list[list[str]] = []
         weights: list[float] = []
         per_query = self.config.dense_weight / len(queries)
-        for ranking in self._dense(view, queries, dense_scores, chunks) if per_query > 0 else []:
+        dense = self._dense(view, queries + scoring, dense_scores, chunks) if per_query > 0 else []
+        for ranking in dense[:len(queries)]:  # the asked part's rankings only lend scores
             rankings.append(ranking)
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
@@ -179,6 +182,24 @@ class HybridRetriever(BaseRetriever):
                 translated = self.translator(question)
                 if translated and translated not in variants:
                     variants.append(translated)
+        return variants
+
+    def asked_variants(self, question: str) -> list[str]:
+        """When a message tells background before it asks ("I drive my wife to radiotherapy
+        every day, and she asks me: what kills the cancer cells?"), the part that asks (and,
+        for Chinese, its English glossary terms), if it says enough to be searched alone. They
+        only score passages (a passage is as close as its best variant, which the evidence gate
+        reads); the ranking stays the whole message's: ranked by a short ask alone, the right
+        document came first less often on the test split."""
+        question = to_simplified(question)
+        asked = asked_part(question)
+        if asked == question or len(tokenize(asked)) < 2:
+            return []
+        variants = [asked]
+        if script_of(asked) == "zh" and self.config.glossary:
+            terms = glossary.translate_terms(asked)
+            if terms:
+                variants.append(terms)
         return variants
 
     def _dense(self, view: _View, texts: list[str], scores: dict[str, float],

@@ -402,3 +402,23 @@ def test_a_missing_concern_is_named_in_the_readers_language_in_a_follow_up(
     answer = answerer.answer("Can I eat grapefruit during chemotherapy?", history)
     assert answer.refused and "diet" in answer.text
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in answer.text), answer.text
+
+
+BACKGROUND_Q = ("My neighbour keeps chickens and grows cabbages in her garden, and on the way to "
+                "the market she asks me: how many weeks after the end of neoadjuvant "
+                "chemotherapy is surgery usually done?")
+
+
+def test_the_part_that_asks_lends_passages_its_score_not_its_ranking(retriever, monkeypatch):
+    assert retriever.asked_variants(BACKGROUND_Q) == [
+        "how many weeks after the end of neoadjuvant chemotherapy is surgery usually done?"]
+    assert retriever.asked_variants(SURGERY_Q) == []
+    assert retriever.asked_variants("我舅舅每天喝酒。这是为什么？") == []  # nothing to search alone
+    zh = retriever.asked_variants(
+        "我每天开车送老婆去做放疗，路上她总问我：放疗是用什么把癌细胞杀死的？")
+    assert zh[0] == "放疗是用什么把癌细胞杀死的？" and "radiotherapy" in zh[1]
+    with_ask = retriever.search(BACKGROUND_Q)
+    monkeypatch.setattr(HybridRetriever, "asked_variants", lambda self, question: [])
+    without = retriever.search(BACKGROUND_Q)
+    assert [p.id for p in with_ask] == [p.id for p in without]  # the same ranking
+    assert max(p.dense for p in with_ask) > max(p.dense for p in without)  # closer, for the gate
