@@ -62,18 +62,18 @@ class Phraser:
             source) < 2 * self.simplify_from
         if self.llm is None or (same and (not self.simplify or short)):
             return self._fallback(candidate, target)
-        instructions = self._instructions(source, target, same=same, retry=retry)
-        mode: Mode = "rewrite" if same else "translation"
-        keys = self._keys(source, target, same=same, retry=retry)
-        known = self._recall(keys, candidate, target, mode)
+        hint = "" if same else term_hints(source, target)
+        keys = self._keys(source, target, hint, same=same, retry=retry)
+        known = self._recall(keys, candidate, target)
         if known is not None:
             return known
+        instructions = self._instructions(source, target, hint, same=same, retry=retry)
         try:
             phrased = self._attempt(instructions, candidate, target, same=same, retry=retry)
         except backend_errors() as exc:  # not remembered: the model may be back next time
             return self._fallback(candidate, target, failure=failure_detail(exc))
         if self.memory is not None:
-            self.memory.put(keys[0][0], phrased.text if phrased.mode == mode else None)
+            self.memory.put(keys[0][0], phrased.text if phrased.mode == _mode(same) else None)
         return phrased
 
     def remembered(self, candidate: Candidate, target: Lang, *, retry: bool = True) -> bool:
@@ -81,18 +81,19 @@ class Phraser:
         text, or attempts at least as full as these all rejected)."""
         source = candidate.text.strip()
         same = (candidate.language or target) == target
-        mode: Mode = "rewrite" if same else "translation"
-        keys = self._keys(source, target, same=same, retry=retry)
-        return self._recall(keys, candidate, target, mode) is not None
+        hint = "" if same else term_hints(source, target)
+        keys = self._keys(source, target, hint, same=same, retry=retry)
+        return self._recall(keys, candidate, target) is not None
 
-    def _instructions(self, source: str, target: Lang, *, same: bool, retry: bool) -> list[str]:
+    @staticmethod
+    def _instructions(source: str, target: Lang, hint: str, *, same: bool,
+                      retry: bool) -> list[str]:
         attempts = [prompts.SIMPLIFY] if same else [prompts.TRANSLATE_SENTENCE]
         if not same and retry:
             attempts.append(prompts.TRANSLATE_LITERAL)
-        hint = "" if same else term_hints(source, target)
         return [template(target, sentence=source) + hint for template in attempts]
 
-    def _keys(self, source: str, target: Lang, *, same: bool,
+    def _keys(self, source: str, target: Lang, hint: str, *, same: bool,
               retry: bool) -> list[tuple[str, bool]]:
         """The memory keys to look under, this request's own first, each with whether a
         failure remembered there holds for this request. A translation without retries also
@@ -104,14 +105,14 @@ class Phraser:
         levels = [retry] if same else [retry, not retry]
         keys = []
         for level in levels:
-            parts = self._instructions(source, target, same=same, retry=level)
+            parts = self._instructions(source, target, hint, same=same, retry=level)
             if not same and level:  # the clause prompt's wording is part of a full attempt
                 parts.append(prompts.TRANSLATE_PART(target, sentence=""))
             keys.append((self.memory.key(target, *parts), level == retry or level))
         return keys
 
-    def _recall(self, keys: list[tuple[str, bool]], candidate: Candidate, target: Lang,
-                mode: Mode) -> Phrased | None:
+    def _recall(self, keys: list[tuple[str, bool]], candidate: Candidate,
+                target: Lang) -> Phrased | None:
         """A remembered phrasing that still passes the verifier; the source sentence when
         attempts at least as full as this one's all failed before; None: ask the model."""
         if self.memory is None:
@@ -127,7 +128,8 @@ class Phraser:
                 continue
             verdict = self._verify(recall.text, source, target)
             if verdict.ok:
-                return Phrased(recall.text, candidate, mode, verdict)
+                return Phrased(recall.text, candidate,
+                               _mode((candidate.language or target) == target), verdict)
         return self._fallback(candidate, target) if failed else None
 
     def _attempt(self, instructions: list[str], candidate: Candidate, target: Lang, *,
@@ -140,7 +142,7 @@ class Phraser:
             text = self._ask(instruction, source)
             verdict = self._verify(text, source, target)
             if verdict.ok:
-                return Phrased(text, candidate, "rewrite" if same else "translation", verdict)
+                return Phrased(text, candidate, _mode(same), verdict)
         parts = clauses(source)
         if not same and retry and len(parts) > 1:
             text = self._by_clauses(parts, target)
@@ -179,6 +181,11 @@ class Phraser:
             return Phrased(source, candidate, "verbatim", verdict, failure)
         return Phrased(prompts.QUOTED_SOURCE(target) + source, candidate, "quoted", verdict,
                        failure)
+
+
+def _mode(same: bool) -> Mode:
+    """What a verified model output is: a rewrite in the same language, or a translation."""
+    return "rewrite" if same else "translation"
 
 
 def clauses(sentence: str, *, min_words: int = 3, most: int = 4) -> list[str]:

@@ -9,13 +9,12 @@ verified again when it is shown."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from core.text import Lang, script_of, split_sentences
+from core.text import Lang, script_of
 from qa.phrase import Phraser
-from qa.select import Candidate, flags_of
+from qa.select import Candidate, distinct_sentences, flags_of
 
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
@@ -39,17 +38,9 @@ def plan(texts: Iterable[str], targets: Sequence[Lang] = LANGS) -> list[Work]:
     """Each distinct prose sentence of the texts, for every target language it is not in
     (headings, teasers, fragments and references are left out: selection puts them last).
     Sentences for the first target come first."""
-    seen: set[str] = set()
-    sentences = []
-    for text in texts:
-        for piece in split_sentences(text):
-            key = re.sub(r"\s+", " ", piece.text).strip()
-            lang = script_of(key)
-            if not key or key in seen or lang not in LANGS or flags_of(key):
-                continue
-            seen.add(key)
-            sentences.append(Candidate(piece.text, 0, piece.start, piece.end, lang, 0.0, 0.0,
-                                       False, (), 0.0))
+    sentences = [Candidate(text, 0, start, end, script_of(text), 0.0, 0.0, False, (), 0.0)
+                 for _, start, end, text in distinct_sentences(texts)]
+    sentences = [c for c in sentences if c.language in LANGS and not flags_of(c.text)]
     return [(c, target) for target in targets for c in sentences if c.language != target]
 
 

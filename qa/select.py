@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -174,15 +174,22 @@ def _fitting_first(ranked: list[Candidate], window: float) -> list[Candidate]:
 def _sentences(passages: Sequence[Passage]) -> list[tuple[int, int, int, str]]:
     """(passage number, start, end, text) of each distinct sentence; overlapping chunks repeat
     sentences, so the first (best-ranked) copy wins."""
+    return [(i + 1, start, end, text)
+            for i, start, end, text in distinct_sentences(p.text for p in passages)]
+
+
+def distinct_sentences(texts: Iterable[str]) -> list[tuple[int, int, int, str]]:
+    """(index of its text, start, end, sentence) of each sentence not seen in an earlier text
+    (whitespace aside) and holding a word character."""
     seen: set[str] = set()
     out = []
-    for n, passage in enumerate(passages, 1):
-        for s in split_sentences(passage.text):
+    for i, text in enumerate(texts):
+        for s in split_sentences(text):
             key = re.sub(r"\s+", " ", s.text)
             if key in seen or not re.search(r"\w", key):
                 continue
             seen.add(key)
-            out.append((n, s.start, s.end, s.text))
+            out.append((i, s.start, s.end, s.text))
     return out
 
 
