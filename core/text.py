@@ -23,7 +23,11 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CLOSERS = "\"'”’)）]」』"
 # A sentence ends at . ? ! (followed by space or end) or at a CJK terminator; closing quotes and
 # brackets stay with the sentence they close.
-_SENTENCE_END = re.compile(rf"(?:[.?!]+(?=\s|$)|[。！？；!?;]+)[{re.escape(CLOSERS)}]*")
+# A reference marker right after the full stop ("... outcomes.[12] Patients") belongs to the
+# sentence it ends.
+_REFERENCE = r"\[\d+(?:\s*[,\-–]\s*\d+)*\]"
+_SENTENCE_END = re.compile(rf"(?:[.?!]+(?:{_REFERENCE})*(?=\s|$)|[。！？；!?;]+(?:{_REFERENCE})*)"
+                           rf"[{re.escape(CLOSERS)}]*")
 
 
 def cjk_count(text: str) -> int:

@@ -23,6 +23,7 @@ _NOT_PROSE = re.compile(
     re.IGNORECASE,
 )
 _TERMINAL = ("。", "！", "？", ".", "!", "?", "；", ";", "…")
+_TRAILING_REFERENCE = re.compile(r"(?<=[.!?。！？;；])\s*(?:\[\d+(?:\s*[,\-–]\s*\d+)*\])+\s*$")
 
 
 @dataclass(frozen=True)
@@ -114,16 +115,21 @@ class SentenceSelector:
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
         if asks:
             ranked = _fitting_first(ranked, 2 * w.margin)
-        return Selection(self._choose(ranked, vectors, pieces), tuple(ranked))
+        return Selection(self.choose(ranked), tuple(ranked))
 
-    def _choose(self, ranked: Sequence[Candidate], vectors: Sequence[list[float]],
-                pieces: Sequence[tuple[int, int, int, str]]) -> tuple[Candidate, ...]:
+    def choose(self, ranked: Sequence[Candidate], *,
+               margin: float | None = None) -> tuple[Candidate, ...]:
+        """The sentences to show, in display order: the first, then up to max_sentences - 1 more
+        scoring within `margin` (default: the weights') of the best, without repeating a claim.
+        Also used after the model's ratings moved the scores (qa.judge)."""
         w = self.weights
-        vector_of = {(n, s): v for (n, s, _, _), v in zip(pieces, vectors, strict=True)}
+        margin = w.margin if margin is None else margin
+        vectors = self._vectors([c.text for c in ranked])
+        vector_of = {(c.n, c.start): v for c, v in zip(ranked, vectors, strict=True)}
         chosen: list[Candidate] = []
         for c in ranked:
             best = max(r.score for r in ranked[:2])
-            if len(chosen) == w.max_sentences or (chosen and c.score < best - w.margin):
+            if len(chosen) == w.max_sentences or (chosen and c.score < best - margin):
                 break
             if c.flags and chosen:
                 break
@@ -185,11 +191,15 @@ def distinct_sentences(texts: Iterable[str]) -> list[tuple[int, int, int, str]]:
     out = []
     for i, text in enumerate(texts):
         for s in split_sentences(text):
-            key = re.sub(r"\s+", " ", s.text)
+            # A reference marker after the full stop ("... the regimen.[1-2]") is the source's
+            # own citation: not shown (it would read like ours), and the sentence is complete.
+            cut = _TRAILING_REFERENCE.search(s.text)
+            sentence = s.text[:cut.start()] if cut else s.text
+            key = re.sub(r"\s+", " ", sentence)
             if key in seen or not re.search(r"\w", key):
                 continue
             seen.add(key)
-            out.append((i, s.start, s.end, s.text))
+            out.append((i, s.start, s.start + len(sentence), sentence))
     return out
 
 

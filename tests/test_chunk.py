@@ -31,6 +31,16 @@ def test_chinese_sentence_boundaries() -> None:
     ]
 
 
+def test_a_reference_marker_after_the_full_stop_ends_the_sentence_it_cites() -> None:
+    text = "Progression is a 20% increase.[1-2] Then the regimen changes.[3, 4] Next one."
+    assert texts(text) == ["Progression is a 20% increase.[1-2]",
+                           "Then the regimen changes.[3, 4]", "Next one."]
+    assert texts("化疗结束后进行手术。[2]术后复查。") == ["化疗结束后进行手术。[2]", "术后复查。"]
+    # a bracket inside a sentence is not an end
+    assert texts("Stage [2] disease is treated first. Done.") == [
+        "Stage [2] disease is treated first.", "Done."]
+
+
 def test_line_breaks_end_sentences_and_offsets_point_into_the_text() -> None:
     text = "Heading without period\n  Body sentence one. Body two.\n"
     sentences = list(split_sentences(text))
