@@ -177,14 +177,16 @@ class Answerer:
             ctx.selection.best >= floor)
 
     def _review(self, ctx: _Context) -> Review | None:
-        """The model's yes/no on the best candidates (qa.judge), when there is a model."""
+        """The model's ratings of the best candidates (qa.judge), when there is a model."""
         config = self.settings.answer
         if self.judge is None or not config.judge:
             return None
         # The names a follow-up borrowed raise every sentence's score: no score is trusted.
         trust = math.inf if ctx.borrowed and config.judge_follow_ups else config.judge_trust
-        return review(ctx.selection, ctx.focus, self.judge.answers, look=config.judge_look,
-                      trust=trust)
+        return review(ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
+                      trust=trust, weight=config.judge_weight,
+                      choose=lambda ranked: self.selector.choose(ranked,
+                                                                 margin=config.judge_margin))
 
     def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings, *,
                  judged: Review | None = None) -> Answer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -51,8 +52,12 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = 320
     seed: int = 7
     repeat_penalty: float = 1.1  # with the token caps, keeps generation from looping
+    # invoke(..., logprobs=True, top_logprobs=k) gives the first reply token's distribution in
+    # response_metadata (qa.judge reads P("yes") from it) without generating
+    first_token_logprobs: bool = True
 
     _llama: Any = PrivateAttr(default=None)
+    _formatter: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -105,6 +110,8 @@ class LlamaCppChat(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
+        if kwargs.get("logprobs"):
+            return self._first_token(messages, int(kwargs.get("top_logprobs") or 10))
         llama = self._load()
         with self._lock:
             started = time.perf_counter()
@@ -112,6 +119,57 @@ class LlamaCppChat(BaseChatModel):
             self._timed(started, result)
         text = result["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _first_token(self, messages: list[BaseMessage], top: int) -> ChatResult:
+        """The model's distribution over its first reply token (the `top` likeliest, OpenAI's
+        logprobs shape). llama-cpp-python gives logprobs only to a model loaded with
+        logits_all, which computes the vocabulary's logits for every prompt token (seconds per
+        call on 2 cores): this evaluates the prompt itself and reads the last token's logits.
+        The evaluated prefix is reused, as generation does: the system prompt and the question
+        are evaluated once for the candidates of one answer."""
+        import llama_cpp
+        import numpy as np
+
+        llama = self._load()
+        prompt = self._chat_prompt(llama, messages)
+        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        with self._lock:
+            started = time.perf_counter()
+            done = llama_cpp.Llama.longest_token_prefix(
+                llama.input_ids[: llama.n_tokens].tolist(), tokens)
+            llama.n_tokens = min(done, len(tokens) - 1)  # at least one token to evaluate
+            llama.eval(tokens[llama.n_tokens:])
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
+                                           shape=(llama.n_vocab(),)).astype(np.float64)
+            self._timed(started, {"usage": {"prompt_tokens": len(tokens),
+                                            "completion_tokens": 0}})
+        peak = float(logits.max())
+        logsumexp = peak + math.log(float(np.exp(logits - peak).sum()))
+        best = np.argsort(-logits)[:top]
+        alternatives: list[dict[str, Any]] = [{"token": _token_text(llama, int(i)),
+                         "logprob": float(logits[i]) - logsumexp} for i in best]
+        metadata = {"logprobs": {"content": [{**alternatives[0],
+                                              "top_logprobs": alternatives}]}}
+        message = AIMessage(content=str(alternatives[0]["token"]), response_metadata=metadata)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _chat_prompt(self, llama: Any, messages: list[BaseMessage]) -> str:
+        """The prompt text the GGUF's own chat template makes of the messages (what
+        create_chat_completion sends), ending where the reply starts."""
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ModelMissingError(f"the local LLM file {self.model_path} has no chat "
+                                        "template", hint=_REBUILD)
+            bos = llama.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=template, eos_token=_token_text(llama, llama.token_eos()),
+                bos_token=_token_text(llama, bos) if bos != -1 else "")
+        return str(self._formatter(messages=[
+            {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
+        ]).prompt)
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
@@ -131,6 +189,10 @@ class LlamaCppChat(BaseChatModel):
                         yield chunk
             finally:
                 self._timed(started)
+
+
+def _token_text(llama: Any, token: int) -> str:
+    return str(llama.detokenize([token], special=True).decode("utf-8", "ignore"))
 
 
 @functools.lru_cache(maxsize=8)

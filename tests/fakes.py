@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +53,27 @@ class ScriptedChat(BaseChatModel):
         text = self._next(messages)
         for i in range(0, len(text), 7):
             yield ChatGenerationChunk(message=AIMessageChunk(content=text[i : i + 7]))
+
+
+class RatingChat(ScriptedChat):
+    """A ScriptedChat that gives first-token probabilities, as the bundled model does: a
+    logprobs call is answered with P("Yes") = the next of `ratings` (the last repeated) and
+    recorded in `judged`."""
+
+    first_token_logprobs: bool = True
+    ratings: list[float] = [1.0]
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        if not kwargs.get("logprobs"):
+            return super()._generate(messages, stop, run_manager, **kwargs)
+        self.judged.append(messages)
+        if self.fail:
+            raise httpx.ConnectError("connection refused")
+        p = self.ratings[min(len(self.judged) - 1, len(self.ratings) - 1)]
+        top = [{"token": "Yes", "logprob": math.log(max(p, 1e-9))},
+               {"token": "No", "logprob": math.log(max(1 - p, 1e-9))}]
+        message = AIMessage(content="Yes" if p >= 0.5 else "No", response_metadata={
+            "logprobs": {"content": [{**top[0], "top_logprobs": top}]}})
+        return ChatResult(generations=[ChatGeneration(message=message)])

@@ -3,14 +3,16 @@ that answers, and refusing only below the trusted score."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from core.settings import AnswerSettings, Settings
 from qa import prompts
-from qa.judge import Judge, read_verdict, review
+from qa.judge import Judge, read_verdict, review, yes_share
 from qa.select import Candidate, Selection
 from qa.types import Turn
-from tests.fakes import ScriptedChat
+from tests.fakes import RatingChat, ScriptedChat
 from tests.test_answer import SURGERY_Q, chain, hash_settings, retriever  # noqa: F401
 from tests.test_triage import FEVER_EN
 
@@ -42,36 +44,83 @@ def test_a_reply_is_read_from_its_first_word(reply: str, verdict: bool | None) -
     assert read_verdict(reply) is verdict
 
 
-def test_the_first_sentence_judged_to_answer_comes_first() -> None:
+def first_two(ranked):
+    return tuple(ranked[:2])
+
+
+def test_check_only_the_first_sentence_judged_to_answer_comes_first() -> None:
     selection = Selection(chosen=(B, A, C), ranked=(HEADING, B, A, C))
     ask, asked = asker({B.text: False, A.text: True, C.text: True})
-    result = review(selection, "q", ask, look=3, trust=0.95)
+    result = review(selection, "q", ask, look=3, trust=0.95, weight=0.0, choose=first_two)
     assert not result.refuse
     assert result.selection.chosen == (A, B, C)
     assert asked == [B.text, A.text]  # headings are not asked about; it stops at the first yes
     assert result.asked == 2
 
 
+def test_ratings_re_rank_the_best_candidates() -> None:
+    selection = Selection(chosen=(B, A), ranked=(HEADING, B, A, C))
+    ask, asked = asker({B.text: 0.1, A.text: 0.9, C.text: 0.5})
+    result = review(selection, "q", ask, look=3, trust=0.5, weight=0.3, choose=first_two)
+    assert asked == [B.text, A.text, C.text]  # every candidate within `look` is rated
+    ranked = result.selection.ranked
+    assert [c.text for c in ranked] == [A.text, C.text, B.text, HEADING.text]
+    assert ranked[0].score == pytest.approx(0.90 + 0.3 * 0.9)
+    assert ranked[1].score == pytest.approx(0.88 + 0.3 * 0.5)
+    assert result.selection.chosen == ranked[:2]  # the selector's choice over the new order
+    assert not result.refuse
+
+
+def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
+    selection = Selection(chosen=(B, C), ranked=(B, C))
+    ask, _ = asker({B.text: 0.2, C.text: 0.3})
+    result = review(selection, "q", ask, look=3, trust=0.89, weight=0.3, choose=first_two)
+    assert not result.refuse and result.selection.chosen[0].text == C.text
+    # just below the trusted score, all "no": refused
+    assert review(selection, "q", ask, look=3, trust=0.8901, weight=0.3, choose=first_two).refuse
+
+
+def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
+    selection = Selection(chosen=(B, C), ranked=(B, C))
+    ask, asked = asker({B.text: False, C.text: False})
+    result = review(selection, "q", ask, look=3, trust=0.89, weight=0.0, choose=first_two)
+    assert not result.refuse and result.selection == selection and asked == []
+
+
 def test_nothing_answers_below_the_trusted_score_refuses() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C, A))
     ask, asked = asker({B.text: False, C.text: False, A.text: False})
-    result = review(selection, "q", ask, look=2, trust=0.95)
+    result = review(selection, "q", ask, look=2, trust=0.95, weight=0.3, choose=first_two)
     assert result.refuse and asked == [B.text, C.text]  # look bounds the calls
 
 
-def test_a_confident_sentence_is_not_put_to_the_model() -> None:
-    selection = Selection(chosen=(B, C), ranked=(B, C))
-    ask, asked = asker({B.text: False, C.text: False})
-    result = review(selection, "q", ask, look=3, trust=0.89)  # B scores 0.89
-    assert not result.refuse and result.selection == selection and asked == []
-    assert review(selection, "q", ask, look=3, trust=0.8901).refuse  # just below: asked, no
-
-
-def test_without_a_readable_verdict_the_selection_stands() -> None:
+def test_without_a_readable_rating_the_selection_stands() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, _ = asker({B.text: None, C.text: None})
-    result = review(selection, "q", ask, look=3, trust=0.99)
-    assert not result.refuse and result.selection == selection
+    result = review(selection, "q", ask, look=3, trust=0.99, weight=0.3, choose=first_two)
+    assert not result.refuse and result.selection == selection and result.unheard
+
+
+def _top(*pairs: tuple[str, float]) -> dict:
+    top = [{"token": t, "logprob": math.log(p)} for t, p in pairs]
+    return {"content": [{**top[0], "top_logprobs": top}]}
+
+
+def test_p_yes_is_read_from_the_first_tokens_alternatives() -> None:
+    # any case and spacing of the two words counts; "Not" or "Yesterday" are other words
+    logprobs = _top(("Yes", 0.5), ("No", 0.2), (" yes", 0.1), ("Not", 0.1), ("Yesterday", 0.05))
+    assert yes_share(logprobs) == pytest.approx(0.6 / 0.8)
+    assert yes_share(_top(("Maybe", 0.9))) is None
+    assert yes_share(None) is None and yes_share({"content": []}) is None
+
+
+def test_the_judge_rates_with_token_probabilities_where_the_model_gives_them() -> None:
+    llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.8])
+    assert Judge(llm).rate("Can I drink coffee?", "Coffee is fine.") == pytest.approx(0.8)
+    assert "Coffee is fine." in llm.judged[0][-1].content and llm.calls == []
+    # a model without them (a server): its yes/no reply counts 1 or 0
+    plain = ScriptedChat(replies=["unused"], calls=[], verdicts=["no"], judged=[])
+    assert Judge(plain).rate("Can I drink coffee?", "Chemotherapy drugs peak.") == 0.0
 
 
 def test_the_judge_sends_the_yes_no_grammar_and_reads_the_reply() -> None:
@@ -89,15 +138,16 @@ def test_a_backend_failure_is_no_verdict_and_is_described() -> None:
     assert judge.last_failure == "the server cannot be reached"
     llm.fail = False  # back up: a reply clears it
     assert judge.answers("q", "s") is True and judge.last_failure == ""
-    unheard = review(Selection((A,), (A, B)), "q", lambda q, s: None, look=2, trust=0.95)
+    unheard = review(Selection((A,), (A, B)), "q", lambda q, s: None, look=2, trust=0.95,
+                     weight=0.3, choose=first_two)
     assert unheard.unheard and not unheard.refuse
-    assert not review(Selection((A,), (A, B)), "q", lambda q, s: False, look=2,
-                      trust=0.95).unheard
+    assert not review(Selection((A,), (A, B)), "q", lambda q, s: 0.0, look=2,
+                      trust=0.95, weight=0.3, choose=first_two).unheard
 
 
 def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settings) -> None:  # noqa: F811
     strict = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=2.0)})
+        min_sentence_score=0.0, judge_trust=2.0, judge_look=3)})
     answerer, llm = chain(retriever, strict, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
@@ -107,21 +157,43 @@ def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settin
     assert llm.calls == [] and len(llm.judged) == 3  # no phrasing call for a refusal
 
 
-def test_the_chain_does_not_ask_about_a_trusted_sentence(retriever, hash_settings) -> None:  # noqa: F811
+def test_the_chain_rates_but_never_refuses_a_trusted_sentence(retriever, hash_settings) -> None:  # noqa: F811
     trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, simplify=False)})
+        min_sentence_score=0.0, judge_trust=-1.0, judge_look=4, simplify=False)})
     answerer, llm = chain(retriever, trusting, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
-    assert not answer.refused and "3 to 4 weeks" in answer.text and llm.judged == []
+    assert not answer.refused and "3 to 4 weeks" in answer.text and len(llm.judged) == 4
+    # with the check only (no re-ranking), a trusted sentence is not put to the model
+    _answered_without_asking(retriever, trusting.model_copy(update={
+        "answer": trusting.answer.model_copy(update={"judge_weight": 0.0})}))
+
+
+def _answered_without_asking(retriever, settings: Settings) -> None:  # noqa: F811
+    """The model would say "no" to every sentence, but is never asked: answered."""
+    answerer, llm = chain(retriever, settings, "A plain sentence.")
+    llm.verdicts = ["no"]
+    assert not answerer.answer(SURGERY_Q).refused and llm.judged == []
+
+
+def test_the_chain_shows_first_the_sentence_the_model_rates_highest(
+        retriever, hash_settings) -> None:  # noqa: F811
+    settings = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_look=3, simplify=False)})
+    answerer, _ = chain(retriever, settings, "unused")
+    llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.0, 1.0, 0.0])
+    answerer.judge.llm = llm  # rates the second candidate "yes", the others "no"
+    answer = answerer.answer(SURGERY_Q)
+    assert len(llm.judged) == 3
+    second = llm.judged[1][-1].content.split("Sentence: ")[1].split("\n\n")[0]
+    first = llm.judged[0][-1].content.split("Sentence: ")[1].split("\n\n")[0]
+    assert answer.text.startswith(second.rstrip(".")) and not answer.text.startswith(first)
 
 
 def test_the_check_can_be_turned_off(retriever, hash_settings: Settings) -> None:  # noqa: F811
-    off = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge=False, judge_trust=2.0, simplify=False)})
-    answerer, llm = chain(retriever, off, "A plain sentence.")
-    llm.verdicts = ["no"]
-    assert not answerer.answer(SURGERY_Q).refused and llm.judged == []
+    _answered_without_asking(retriever, hash_settings.model_copy(update={
+        "answer": AnswerSettings(min_sentence_score=0.0, judge=False, judge_trust=2.0,
+                                 simplify=False)}))
 
 
 def test_after_an_urgent_message_a_rejected_sentence_leaves_the_message_alone(
@@ -148,10 +220,11 @@ def _answering(settings: Settings, **answer: object) -> Settings:
 def _follow_up_chain(retriever, settings: Settings, rewrite: str, verdict: str,  # noqa: F811
                      **answer: object):
     """A chain whose model rewrites the follow-up as `rewrite` and replies `verdict` to every
-    yes/no check. Every score is trusted (judge_trust -1), so only the follow-up rule can
-    call the check."""
-    answerer, llm = chain(retriever, _answering(settings, judge_trust=-1.0, simplify=False,
-                                                **answer), rewrite, "A plain sentence.")
+    yes/no check. Every score is trusted (judge_trust -1) and nothing is re-ranked
+    (judge_weight 0), so only the follow-up rule can call the check."""
+    answerer, llm = chain(retriever, _answering(settings, judge_trust=-1.0, judge_weight=0.0,
+                                                simplify=False, **answer),
+                          rewrite, "A plain sentence.")
     llm.verdicts = [verdict]
     return answerer, llm
 

@@ -102,6 +102,26 @@ def test_the_local_model_judges_a_sentence_with_its_grammar(real_settings) -> No
     assert judge.answers(question, "Nasopharyngeal cancer is common in southern China.") is False
 
 
+def test_the_local_model_rates_the_sentence_that_answers_above_one_on_the_topic(
+        real_settings) -> None:
+    from qa.judge import Judge
+
+    llm = make_llm(real_settings)
+    assert llm is not None
+    judge = Judge(llm)
+    question = "Why do they wait a few weeks between chemotherapy and the operation?"
+    answers = judge.rate(question, "The waiting time lets the blood counts recover and lowers "
+                         "the risk of bleeding and poor wound healing.")
+    on_topic = judge.rate(question, "Neoadjuvant chemotherapy is chemotherapy given before "
+                          "surgery.")
+    unrelated = judge.rate(question, "Nasopharyngeal cancer is common in southern China.")
+    assert answers is not None and on_topic is not None and unrelated is not None
+    assert answers > 0.5 > unrelated and answers > on_topic
+    # the prompt's evaluated prefix is reused, and generation after a rating is unaffected
+    reply = llm.invoke("Reply with the single word: ready", max_tokens=4, temperature=0.0)
+    assert "ready" in str(reply.content).lower()
+
+
 def test_instructions_inside_a_document_change_nothing(local_answerer) -> None:
     answer = local_answerer.answer("Why should I drink water during chemotherapy?")
     assert "hydration.txt" in {p.source for p in answer.retrieved}
