@@ -201,9 +201,11 @@ class AnswerSettings(BaseModel):
         "the question (one sentence per call, see qa/judge.py): its rating re-ranks them "
         "(judge_weight), and when every one is a 'no' below judge_trust, the bot refuses."
     )
-    judge_look: int = Field(6, ge=1, description="Candidate sentences the model rates (one "
-                            "short call each; on the dev split, key facts of the chosen "
-                            "sentences 0.63 over four, 0.67 over six).")
+    judge_look: int = Field(3, ge=1, description="Below judge_trust, the question is refused "
+                            "when none of this many best candidates is a 'yes'.")
+    judge_rerank: int = Field(6, ge=0, description="Candidate sentences the model rates for "
+                              "the re-ranking (one short call each; on the dev split, key facts "
+                              "of the chosen sentences 0.63 over four, 0.67 over six).")
     judge_weight: float = Field(
         0.3, ge=0.0, description="How much the model's rating (P(yes), 0 to 1) adds to a "
         "candidate's score; 0 keeps the old check only (no call above judge_trust). Calibrated "

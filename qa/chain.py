@@ -184,7 +184,7 @@ class Answerer:
         # The names a follow-up borrowed raise every sentence's score: no score is trusted.
         trust = math.inf if ctx.borrowed and config.judge_follow_ups else config.judge_trust
         return review(ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
-                      trust=trust, weight=config.judge_weight,
+                      rerank=config.judge_rerank, trust=trust, weight=config.judge_weight,
                       choose=lambda ranked: self.selector.choose(ranked,
                                                                  margin=config.judge_margin))
 

@@ -8,8 +8,9 @@ a server without token probabilities replies yes or no under a llama.cpp grammar
   (on the dev split, the evidence sentence came first for 0.35 of questions by score alone,
   0.49 re-ranked over six candidates). Asked to pick from a numbered list, it nearly always
   picks the first: one sentence per call.
-- A question whose candidates are all rated "no" (below 0.5) is refused when the best score is
-  below the trusted score ("Can I drink coffee during chemo?" answered with how chemotherapy
+- A question none of whose three best candidates gets a "yes" (the exact word the yes/no
+  grammar allows being likelier than "no") is refused when the best score is below the trusted
+  score ("Can I drink coffee during chemo?" answered with how chemotherapy
   works); a confident selection is re-ranked but never refused by the model. (The chain trusts
   no score in a follow-up that borrowed the conversation's topic: the borrowed names are what
   made it confident.)"""
@@ -30,25 +31,25 @@ from qa.llm import backend_errors, failure_detail
 from qa.select import Candidate, Selection
 
 Verdict = bool | None  # True: answers; False: does not; None: no reply that can be read
-Rating = float | None  # the probability of "yes" (0..1); None: no reply that can be read
 Choose = Callable[[Sequence[Candidate]], tuple[Candidate, ...]]
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The model's reading of one candidate sentence."""
+
+    p: float  # P(yes) / (P(yes) + P(no)), any case: how much the sentence moves up
+    yes: bool  # the reply the yes/no check gets under its grammar (lower-case words only)
 
 _YES = re.compile(r"^\W*(?:yes|是|对)", re.IGNORECASE)
 _NO = re.compile(r"^\W*(?:no|否|不)", re.IGNORECASE)
-# A rating at least this reads as "yes". On the dev split's 32 single-turn questions rated below
-# the trusted score (15 answerable, 17 not), "all six below 0.5" refused 4 answerable and 15 of
-# the 17 others; 0.4: 2 and 12; 0.3: 0 and 5. A refusal that names what is missing beats a
-# near-topic quote, so 0.5.
-YES_FROM = 0.5
-
-
 @dataclass(frozen=True)
 class Review:
     """The selection after the model's ratings, and whether nothing it read answers."""
 
     selection: Selection
-    refuse: bool  # every sentence asked about was rated "no", and none is confident
-    ratings: tuple[tuple[Candidate, Rating], ...] = ()
+    refuse: bool  # every sentence checked was a "no", and none is confident
+    ratings: tuple[tuple[Candidate, Rating | None], ...] = ()
 
     @property
     def asked(self) -> int:
@@ -69,13 +70,13 @@ class Judge:
         # conversation, so whichever call failed last describes it.
         self.last_failure = ""
 
-    def rate(self, question: str, sentence: str) -> Rating:
-        """P("yes") from the model's first reply token where the backend gives token
-        probabilities (the bundled model: qa.llm's `first_token_logprobs`), else the yes/no
-        reply as 1 or 0."""
+    def rate(self, question: str, sentence: str) -> Rating | None:
+        """From the model's first reply token where the backend gives token probabilities (the
+        bundled model: qa.llm's `first_token_logprobs`), else from its yes/no reply (p 1 or 0).
+        None: no reply that can be read."""
         if not getattr(self.llm, "first_token_logprobs", False):
             verdict = self.answers(question, sentence)
-            return None if verdict is None else float(verdict)
+            return None if verdict is None else Rating(float(verdict), verdict)
         try:
             reply = self.llm.invoke(self._messages(question, sentence), max_tokens=1,
                                     temperature=0.0, logprobs=True, top_logprobs=10)
@@ -83,7 +84,7 @@ class Judge:
             self.last_failure = failure_detail(exc)
             return None
         self.last_failure = ""
-        return yes_share(reply.response_metadata.get("logprobs"))
+        return rating_of(reply.response_metadata.get("logprobs"))
 
     def answers(self, question: str, sentence: str) -> Verdict:
         """The grammar goes to llama.cpp (local, or a server that takes it: qa.llm decides)."""
@@ -103,21 +104,34 @@ class Judge:
                                                           sentence=sentence.strip()))]
 
 
-def yes_share(logprobs: Mapping[str, Any] | None) -> Rating:
-    """P(yes) / (P(yes) + P(no)) over the first token's top alternatives, in the OpenAI logprobs
-    shape ({"content": [{"top_logprobs": [{"token", "logprob"}, ...]}]}); any case and
-    surrounding spaces count ("Yes", " no"). None when neither word is among them."""
+def rating_of(logprobs: Mapping[str, Any] | None) -> Rating | None:
+    """The rating from the first token's top alternatives, in the OpenAI logprobs shape
+    ({"content": [{"top_logprobs": [{"token", "logprob"}, ...]}]}).
+
+    - p counts the two words in any case and spacing ("Yes", " no").
+    - yes compares the exact tokens "yes" and "no", the only replies the check's grammar allows:
+      the refusal decision stays the one the yes/no check was calibrated with (deciding by
+      p >= 0.5 over six candidates instead refused 11 of the 84 answerable dev questions, not 7).
+      Without them among the alternatives, p decides.
+    - None when neither word is among them."""
     content = (logprobs or {}).get("content") or []
     if not content:
         return None
-    mass = {True: 0.0, False: 0.0}
+    cased = {True: 0.0, False: 0.0}
+    exact = {True: 0.0, False: 0.0}
     for alternative in content[0].get("top_logprobs") or []:
-        verdict = read_verdict(str(alternative.get("token", "")))
-        word = str(alternative.get("token", "")).strip().lower()
-        if verdict is not None and word in ("yes", "no"):
-            mass[verdict] += math.exp(float(alternative["logprob"]))
-    total = mass[True] + mass[False]
-    return mass[True] / total if total > 0 else None
+        token = str(alternative.get("token", ""))
+        if token.strip().lower() not in ("yes", "no"):
+            continue
+        word = token.strip().lower() == "yes"
+        cased[word] += math.exp(float(alternative["logprob"]))
+        if token in ("yes", "no"):
+            exact[word] += math.exp(float(alternative["logprob"]))
+    total = cased[True] + cased[False]
+    if total <= 0:
+        return None
+    p = cased[True] / total
+    return Rating(p, exact[True] > exact[False] if exact[True] + exact[False] > 0 else p >= 0.5)
 
 
 def read_verdict(reply: str) -> Verdict:
@@ -130,35 +144,40 @@ def read_verdict(reply: str) -> Verdict:
     return None
 
 
-def review(selection: Selection, question: str, rate: Callable[[str, str], Rating], *,
-           look: int, trust: float, weight: float, choose: Choose) -> Review:
-    """Rate the best `look` unflagged candidates and re-rank them.
+def review(selection: Selection, question: str, rate: Callable[[str, str], Rating | None], *,
+           look: int, rerank: int, trust: float, weight: float, choose: Choose) -> Review:
+    """Rate the best unflagged candidates and re-rank them.
 
-    - Each rated candidate's score becomes score + weight x rating; they are re-ordered among
-      themselves ahead of the rest, and `choose` (the selector's) picks what to show.
-    - With weight 0, a selection at or above `trust` stands without a call (the check only).
-    - If every rated candidate is a "no" and the best score is below `trust`, the answer step
+    - The best `rerank` are rated; each one's score becomes score + weight x p, they are
+      re-ordered among themselves ahead of the rest, and `choose` (the selector's) picks what to
+      show.
+    - If the best score is below `trust` and none of the best `look` says yes, the answer step
       refuses; a confident selection is never refused by the model.
+    - With weight 0 (the check only), a selection at or above `trust` stands without a call;
+      below it, candidates are asked until one says yes, and that one comes first.
     - Without a readable rating (no model, a server down), the selection stands (`unheard`;
       the chain then adds the note that the model is not available)."""
     if weight <= 0 and selection.best >= trust:
         return Review(selection, False)
-    ratings: list[tuple[Candidate, Rating]] = []
-    for candidate in [c for c in selection.ranked if not c.flags][:look]:
+    ratings: list[tuple[Candidate, Rating | None]] = []
+    for candidate in [c for c in selection.ranked if not c.flags][:max(look, rerank)]:
+        if weight <= 0 and len(ratings) == look:
+            break
         rating = rate(question, candidate.text)
         ratings.append((candidate, rating))
-        if weight <= 0 and rating is not None and rating >= YES_FROM:
+        if weight <= 0 and rating is not None and rating.yes:
             break  # the check only: the first "yes" is enough
     heard = [(c, r) for c, r in ratings if r is not None]
     if not heard:
         return Review(selection, False, tuple(ratings))
-    if selection.best < trust and all(r < YES_FROM for _, r in heard):
+    checked = [r for _, r in ratings[:look] if r is not None]
+    if selection.best < trust and checked and not any(r.yes for r in checked):
         return Review(selection, True, tuple(ratings))
     if weight <= 0:  # the check only: the first "yes" comes first
-        first = next(c for c, r in heard if r >= YES_FROM)
+        first = next((c for c, r in heard if r.yes), selection.chosen[0])
         rest = tuple(c for c in selection.chosen if c is not first)
         return Review(replace(selection, chosen=(first, *rest)), False, tuple(ratings))
-    moved = {id(c): replace(c, score=round(c.score + weight * r, 5)) for c, r in heard}
+    moved = {id(c): replace(c, score=round(c.score + weight * r.p, 5)) for c, r in heard}
     rated = sorted(moved.values(), key=lambda c: -c.score)
     ranked = (*rated, *(c for c in selection.ranked if id(c) not in moved))
     return Review(Selection(choose(ranked), ranked), False, tuple(ratings))

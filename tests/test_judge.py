@@ -9,7 +9,7 @@ import pytest
 
 from core.settings import AnswerSettings, Settings
 from qa import prompts
-from qa.judge import Judge, read_verdict, review, yes_share
+from qa.judge import Judge, Rating, rating_of, read_verdict, review
 from qa.select import Candidate, Selection
 from qa.types import Turn
 from tests.fakes import RatingChat, ScriptedChat
@@ -27,12 +27,15 @@ C = candidate("The waiting time lets the blood counts recover.", 0.88)
 HEADING = candidate("When is surgery done", 0.95, flags=("heading",))
 
 
-def asker(replies: dict[str, bool | None]):
+def asker(replies: dict[str, float | None]):
+    """Rates each sentence as scripted: p (True 1.0, False 0.0), a "yes" from 0.5; None: no
+    reply."""
     asked: list[str] = []
 
-    def ask(question: str, sentence: str) -> bool | None:
+    def ask(question: str, sentence: str) -> Rating | None:
         asked.append(sentence)
-        return replies[sentence]
+        p = replies[sentence]
+        return None if p is None else Rating(float(p), p >= 0.5)
     return ask, asked
 
 
@@ -51,7 +54,7 @@ def first_two(ranked):
 def test_check_only_the_first_sentence_judged_to_answer_comes_first() -> None:
     selection = Selection(chosen=(B, A, C), ranked=(HEADING, B, A, C))
     ask, asked = asker({B.text: False, A.text: True, C.text: True})
-    result = review(selection, "q", ask, look=3, trust=0.95, weight=0.0, choose=first_two)
+    result = review(selection, "q", ask, look=3, rerank=0, trust=0.95, weight=0.0, choose=first_two)
     assert not result.refuse
     assert result.selection.chosen == (A, B, C)
     assert asked == [B.text, A.text]  # headings are not asked about; it stops at the first yes
@@ -61,7 +64,7 @@ def test_check_only_the_first_sentence_judged_to_answer_comes_first() -> None:
 def test_ratings_re_rank_the_best_candidates() -> None:
     selection = Selection(chosen=(B, A), ranked=(HEADING, B, A, C))
     ask, asked = asker({B.text: 0.1, A.text: 0.9, C.text: 0.5})
-    result = review(selection, "q", ask, look=3, trust=0.5, weight=0.3, choose=first_two)
+    result = review(selection, "q", ask, look=3, rerank=3, trust=0.5, weight=0.3, choose=first_two)
     assert asked == [B.text, A.text, C.text]  # every candidate within `look` is rated
     ranked = result.selection.ranked
     assert [c.text for c in ranked] == [A.text, C.text, B.text, HEADING.text]
@@ -74,30 +77,31 @@ def test_ratings_re_rank_the_best_candidates() -> None:
 def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, _ = asker({B.text: 0.2, C.text: 0.3})
-    result = review(selection, "q", ask, look=3, trust=0.89, weight=0.3, choose=first_two)
+    result = review(selection, "q", ask, look=3, rerank=3, trust=0.89, weight=0.3, choose=first_two)
     assert not result.refuse and result.selection.chosen[0].text == C.text
     # just below the trusted score, all "no": refused
-    assert review(selection, "q", ask, look=3, trust=0.8901, weight=0.3, choose=first_two).refuse
+    assert review(selection, "q", ask, look=3, rerank=3, trust=0.8901, weight=0.3,
+                  choose=first_two).refuse
 
 
 def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, asked = asker({B.text: False, C.text: False})
-    result = review(selection, "q", ask, look=3, trust=0.89, weight=0.0, choose=first_two)
+    result = review(selection, "q", ask, look=3, rerank=3, trust=0.89, weight=0.0, choose=first_two)
     assert not result.refuse and result.selection == selection and asked == []
 
 
 def test_nothing_answers_below_the_trusted_score_refuses() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C, A))
     ask, asked = asker({B.text: False, C.text: False, A.text: False})
-    result = review(selection, "q", ask, look=2, trust=0.95, weight=0.3, choose=first_two)
+    result = review(selection, "q", ask, look=2, rerank=2, trust=0.95, weight=0.3, choose=first_two)
     assert result.refuse and asked == [B.text, C.text]  # look bounds the calls
 
 
 def test_without_a_readable_rating_the_selection_stands() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, _ = asker({B.text: None, C.text: None})
-    result = review(selection, "q", ask, look=3, trust=0.99, weight=0.3, choose=first_two)
+    result = review(selection, "q", ask, look=3, rerank=3, trust=0.99, weight=0.3, choose=first_two)
     assert not result.refuse and result.selection == selection and result.unheard
 
 
@@ -106,21 +110,28 @@ def _top(*pairs: tuple[str, float]) -> dict:
     return {"content": [{**top[0], "top_logprobs": top}]}
 
 
-def test_p_yes_is_read_from_the_first_tokens_alternatives() -> None:
-    # any case and spacing of the two words counts; "Not" or "Yesterday" are other words
+def test_a_rating_is_read_from_the_first_tokens_alternatives() -> None:
+    # p: any case and spacing of the two words; "Not" or "Yesterday" are other words
     logprobs = _top(("Yes", 0.5), ("No", 0.2), (" yes", 0.1), ("Not", 0.1), ("Yesterday", 0.05))
-    assert yes_share(logprobs) == pytest.approx(0.6 / 0.8)
-    assert yes_share(_top(("Maybe", 0.9))) is None
-    assert yes_share(None) is None and yes_share({"content": []}) is None
+    rating = rating_of(logprobs)
+    assert rating is not None and rating.p == pytest.approx(0.6 / 0.8)
+    assert rating.yes  # no exact lower-case word among them: p decides
+    # the exact words the check's grammar allows decide yes, whatever the capitalised ones say
+    split = rating_of(_top(("Yes", 0.6), ("No", 0.2), ("no", 0.1), ("yes", 0.05)))
+    assert split is not None and split.p > 0.5 and not split.yes
+    assert rating_of(_top(("Maybe", 0.9))) is None
+    assert rating_of(None) is None and rating_of({"content": []}) is None
 
 
 def test_the_judge_rates_with_token_probabilities_where_the_model_gives_them() -> None:
     llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.8])
-    assert Judge(llm).rate("Can I drink coffee?", "Coffee is fine.") == pytest.approx(0.8)
+    rating = Judge(llm).rate("Can I drink coffee?", "Coffee is fine.")
+    assert rating is not None and rating.p == pytest.approx(0.8) and rating.yes
     assert "Coffee is fine." in llm.judged[0][-1].content and llm.calls == []
     # a model without them (a server): its yes/no reply counts 1 or 0
     plain = ScriptedChat(replies=["unused"], calls=[], verdicts=["no"], judged=[])
-    assert Judge(plain).rate("Can I drink coffee?", "Chemotherapy drugs peak.") == 0.0
+    assert Judge(plain).rate("Can I drink coffee?", "Chemotherapy drugs peak.") == Rating(0.0,
+                                                                                      False)
 
 
 def test_the_judge_sends_the_yes_no_grammar_and_reads_the_reply() -> None:
@@ -138,16 +149,16 @@ def test_a_backend_failure_is_no_verdict_and_is_described() -> None:
     assert judge.last_failure == "the server cannot be reached"
     llm.fail = False  # back up: a reply clears it
     assert judge.answers("q", "s") is True and judge.last_failure == ""
-    unheard = review(Selection((A,), (A, B)), "q", lambda q, s: None, look=2, trust=0.95,
-                     weight=0.3, choose=first_two)
+    unheard = review(Selection((A,), (A, B)), "q", lambda q, s: None, look=2, rerank=2,
+                     trust=0.95, weight=0.3, choose=first_two)
     assert unheard.unheard and not unheard.refuse
-    assert not review(Selection((A,), (A, B)), "q", lambda q, s: 0.0, look=2,
-                      trust=0.95, weight=0.3, choose=first_two).unheard
+    assert not review(Selection((A,), (A, B)), "q", lambda q, s: Rating(0.0, False), look=2,
+                      rerank=2, trust=0.95, weight=0.3, choose=first_two).unheard
 
 
 def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settings) -> None:  # noqa: F811
     strict = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=2.0, judge_look=3)})
+        min_sentence_score=0.0, judge_trust=2.0, judge_rerank=3)})
     answerer, llm = chain(retriever, strict, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
@@ -159,7 +170,7 @@ def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settin
 
 def test_the_chain_rates_but_never_refuses_a_trusted_sentence(retriever, hash_settings) -> None:  # noqa: F811
     trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, judge_look=4, simplify=False)})
+        min_sentence_score=0.0, judge_trust=-1.0, judge_rerank=4, simplify=False)})
     answerer, llm = chain(retriever, trusting, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
@@ -179,7 +190,7 @@ def _answered_without_asking(retriever, settings: Settings) -> None:  # noqa: F8
 def test_the_chain_shows_first_the_sentence_the_model_rates_highest(
         retriever, hash_settings) -> None:  # noqa: F811
     settings = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_look=3, simplify=False)})
+        min_sentence_score=0.0, judge_rerank=3, simplify=False)})
     answerer, _ = chain(retriever, settings, "unused")
     llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.0, 1.0, 0.0])
     answerer.judge.llm = llm  # rates the second candidate "yes", the others "no"

@@ -116,7 +116,8 @@ def test_the_local_model_rates_the_sentence_that_answers_above_one_on_the_topic(
                           "surgery.")
     unrelated = judge.rate(question, "Nasopharyngeal cancer is common in southern China.")
     assert answers is not None and on_topic is not None and unrelated is not None
-    assert answers > 0.5 > unrelated and answers > on_topic
+    assert answers.p > 0.5 > unrelated.p and answers.p > on_topic.p
+    assert answers.yes and not unrelated.yes
     # the prompt's evaluated prefix is reused, and generation after a rating is unaffected
     reply = llm.invoke("Reply with the single word: ready", max_tokens=4, temperature=0.0)
     assert "ready" in str(reply.content).lower()
