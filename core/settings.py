@@ -199,7 +199,8 @@ class AnswerSettings(BaseModel):
     judge: bool = Field(
         True, description="Ask the model whether each of the best candidate sentences answers "
         "the question (one sentence per call, see qa/judge.py): its rating re-ranks them "
-        "(judge_weight), and when every one is a 'no' below judge_trust, the bot refuses."
+        "(judge_weight), and below judge_trust, when none of the best judge_look is a 'yes', "
+        "the bot refuses."
     )
     judge_look: int = Field(3, ge=1, description="Below judge_trust, the question is refused "
                             "when none of this many best candidates is a 'yes'.")

@@ -25,9 +25,10 @@ CLOSERS = "\"'”’)）]」』"
 # brackets stay with the sentence they close.
 # A reference marker right after the full stop ("... outcomes.[12] Patients") belongs to the
 # sentence it ends.
-_REFERENCE = r"\[\d+(?:\s*[,\-–]\s*\d+)*\]"
-_SENTENCE_END = re.compile(rf"(?:[.?!]+(?:{_REFERENCE})*(?=\s|$)|[。！？；!?;]+(?:{_REFERENCE})*)"
-                           rf"[{re.escape(CLOSERS)}]*")
+# A source's own citation: [3], [1-2], [3, 4]
+REFERENCE_MARK = r"\[\d+(?:\s*[,\-–]\s*\d+)*\]"
+_SENTENCE_END = re.compile(rf"(?:[.?!]+(?:{REFERENCE_MARK})*(?=\s|$)"
+                           rf"|[。！？；!?;]+(?:{REFERENCE_MARK})*)[{re.escape(CLOSERS)}]*")
 
 
 def cjk_count(text: str) -> int:

@@ -10,8 +10,8 @@ a server without token probabilities replies yes or no under a llama.cpp grammar
   picks the first: one sentence per call.
 - A question none of whose three best candidates gets a "yes" (the exact word the yes/no
   grammar allows being likelier than "no") is refused when the best score is below the trusted
-  score ("Can I drink coffee during chemo?" answered with how chemotherapy
-  works); a confident selection is re-ranked but never refused by the model. (The chain trusts
+  score ("Can I drink coffee during chemo?" answered with how chemotherapy works); a
+  confident selection is re-ranked but never refused by the model. (The chain trusts
   no score in a follow-up that borrowed the conversation's topic: the borrowed names are what
   made it confident.)"""
 
@@ -33,6 +33,9 @@ from qa.select import Candidate, Selection
 Verdict = bool | None  # True: answers; False: does not; None: no reply that can be read
 Choose = Callable[[Sequence[Candidate]], tuple[Candidate, ...]]
 
+_YES = re.compile(r"^\W*(?:yes|是|对)", re.IGNORECASE)
+_NO = re.compile(r"^\W*(?:no|否|不)", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Rating:
@@ -41,8 +44,7 @@ class Rating:
     p: float  # P(yes) / (P(yes) + P(no)), any case: how much the sentence moves up
     yes: bool  # the reply the yes/no check gets under its grammar (lower-case words only)
 
-_YES = re.compile(r"^\W*(?:yes|是|对)", re.IGNORECASE)
-_NO = re.compile(r"^\W*(?:no|否|不)", re.IGNORECASE)
+
 @dataclass(frozen=True)
 class Review:
     """The selection after the model's ratings, and whether nothing it read answers."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from core.text import CLOSERS, Lang, script_of, split_sentences
+from core.text import CLOSERS, REFERENCE_MARK, Lang, script_of, split_sentences
 from qa import answer_type
 from qa.bm25 import tokenize
 from qa.types import Passage
@@ -23,7 +23,7 @@ _NOT_PROSE = re.compile(
     re.IGNORECASE,
 )
 _TERMINAL = ("。", "！", "？", ".", "!", "?", "；", ";", "…")
-_TRAILING_REFERENCE = re.compile(r"(?<=[.!?。！？;；])\s*(?:\[\d+(?:\s*[,\-–]\s*\d+)*\])+\s*$")
+_TRAILING_REFERENCE = re.compile(rf"(?<=[.!?。！？;；])\s*(?:{REFERENCE_MARK})+\s*$")
 
 
 @dataclass(frozen=True)
