@@ -164,7 +164,7 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
     if bounds(text) != bounds(source):
         return Verdict(False, "bounds", f"{sorted(bounds(text))} vs {sorted(bounds(source))}")
     same = script_of(source) == target
-    added = _added_names(text, source)
+    added = _added_names(text, source) or _swapped_names(text, source)
     if added:
         return Verdict(False, "names", ", ".join(sorted(added)))
     dropped = _lost_names(text, source, translated=not same)
@@ -253,6 +253,34 @@ def _added_names(text: str, source: str) -> set[str]:
     added |= {w.lower() for w in _DISEASE_WORD.findall(text)
               if w.lower() not in source_words and not glossary.entries(w)}
     return added
+
+
+def _swapped_names(text: str, source: str) -> set[str]:
+    """Names the rewrite puts in place of a sibling the source names: two glossary concepts
+    told apart only by a modifier ("adjuvant chemotherapy" for "neoadjuvant chemotherapy",
+    辅助化疗 for 新辅助化疗). The stem test in `_added_names` finds "chemotherapy" in the source
+    and lets such a swap through, although it reverses when the treatment is given."""
+    mine = {e for e in glossary.entries(text) if not glossary.is_generic(e)}
+    theirs = {e for e in glossary.entries(source) if not glossary.is_generic(e)}
+    return {f"{glossary.english_form(r)} (source: {glossary.english_form(s)})"
+            for r in mine - theirs for s in theirs - mine if _siblings(r, s)}
+
+
+def _siblings(a: int, b: int) -> bool:
+    """Two concepts with English forms that end alike but differ before: the same last word
+    after different modifiers, or a form of six letters or more ending the other inside a
+    word (adjuvant / neoadjuvant, resectable / unresectable)."""
+    for x in glossary.concept(a).english:
+        for y in glossary.concept(b).english:
+            x_words, y_words = x.lower().split(), y.lower().split()
+            if x_words == y_words:
+                continue
+            if len(x_words) > 1 and len(y_words) > 1 and x_words[-1] == y_words[-1]:
+                return True
+            short, long = sorted((x.lower(), y.lower()), key=len)
+            if len(short) >= 6 and long.endswith(short) and long[-len(short) - 1].isalpha():
+                return True
+    return False
 
 
 def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:

@@ -20,6 +20,8 @@ DRUGS = "Common regimens combine 5-fluorouracil with oxaliplatin."
      "chemotherapy.", EARLY, "en"),
     ("早期肿瘤通常只用局部治疗就能治愈，不需要新辅助化疗。", EARLY, "zh"),
     ("常用方案把5-氟尿嘧啶和奥沙利铂联合使用。", DRUGS, "zh"),
+    # 术前辅助化疗 is a usual Chinese name for neoadjuvant chemotherapy, not 辅助化疗 plus 术前
+    ("早期肿瘤通常只用局部治疗就能治愈，不需要术前辅助化疗。", EARLY, "zh"),
 ])
 def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
     verdict = verify(rewrite, source, target)  # type: ignore[arg-type]
@@ -41,6 +43,14 @@ def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
     # advice about an everyday concern (diet) the source never gives
     ("Surgery is usually 3 to 4 weeks after chemotherapy ends; eat well until then.", SURGERY,
      "en", "names"),
+    # a sibling concept in place of the source's: the stem "chemotherapy" is shared, the
+    # timing is reversed
+    ("早期肿瘤通常只用局部治疗就能治愈，不需要辅助化疗。", EARLY, "zh", "names"),
+    ("Early tumours can usually be cured with local treatment, without adjuvant "
+     "chemotherapy.", EARLY, "en", "names"),
+    ("Chemotherapy is sometimes given before surgery to lower the risk of recurrence.",
+     "Chemotherapy is sometimes given after surgery to lower the risk of recurrence.", "en",
+     "names"),
     ("Surgery Surgery Surgery is done is done is done 3 to 4 weeks after chemo.", SURGERY, "en",
      "repetition"),
     ("Surgery usually takes place 3 to 4 weeks after chemotherapy ends.", SURGERY, "zh",
