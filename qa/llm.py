@@ -137,8 +137,13 @@ class LlamaCppChat(BaseChatModel):
             started = time.perf_counter()
             done = llama_cpp.Llama.longest_token_prefix(
                 llama.input_ids[: llama.n_tokens].tolist(), tokens)
+            done = _from_cache(llama, tokens, done)
             llama.n_tokens = min(done, len(tokens) - 1)  # at least one token to evaluate
             llama.eval(tokens[llama.n_tokens:])
+            if llama.cache is not None and done < len(tokens) // 2:
+                # The first candidate of a question: keep the judge's system prompt evaluated
+                # for the next question, after rewrites and translations used the context.
+                llama.cache[tokens] = llama.save_state()
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
                                            shape=(llama.n_vocab(),)).astype(np.float64)
             self._timed(started, {"usage": {"prompt_tokens": len(tokens),
@@ -189,6 +194,25 @@ class LlamaCppChat(BaseChatModel):
                         yield chunk
             finally:
                 self._timed(started)
+
+
+def _from_cache(llama: Any, tokens: list[int], done: int) -> int:
+    """Loads the cached state sharing the longest prefix with tokens when it shares more than
+    the context holds (`done` tokens); returns the prefix length now evaluated."""
+    if llama.cache is None:
+        return done
+    try:
+        item = llama.cache[tokens]
+    except KeyError:
+        return done
+    import llama_cpp
+
+    shared = llama_cpp.Llama.longest_token_prefix(item.input_ids[: item.n_tokens].tolist(),
+                                                  tokens)
+    if shared <= done:
+        return done
+    llama.load_state(item)
+    return shared
 
 
 def _token_text(llama: Any, token: int) -> str:

@@ -234,9 +234,12 @@ JUDGE_SYSTEM = (
     "You check which sentences answer a patient's question. Judge only from the sentences "
     "given; never use outside knowledge."
 )
+# The sentence comes last: the candidates of one question share everything before it, which
+# the local model evaluates once, so each further candidate costs only its own tokens (dev: the
+# same ratings, 22% less time than with the instruction after the sentence).
 JUDGE = (
-    "Question: {question}\n\nSentence: {sentence}\n\nDoes this sentence answer the question? "
-    "Reply yes or no."
+    "Question: {question}\n\nDoes the sentence below answer this question? Reply yes or no."
+    "\n\nSentence: {sentence}"
 )
 # llama.cpp grammar (GBNF): the reply can only be one of the two words.
 YES_NO_GRAMMAR = 'root ::= "yes" | "no"'

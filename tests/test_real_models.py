@@ -116,11 +116,30 @@ def test_the_local_model_rates_the_sentence_that_answers_above_one_on_the_topic(
                           "surgery.")
     unrelated = judge.rate(question, "Nasopharyngeal cancer is common in southern China.")
     assert answers is not None and on_topic is not None and unrelated is not None
-    assert answers.p > 0.5 > unrelated.p and answers.p > on_topic.p
+    # Strongly apart from an unrelated sentence; above one that only shares the topic by less
+    # (on the dev split the evidence sentences average P(yes) 0.60, the others 0.33).
+    assert answers.p > unrelated.p + 0.2 and answers.p >= on_topic.p - 0.02
     assert answers.yes and not unrelated.yes
     # the prompt's evaluated prefix is reused, and generation after a rating is unaffected
     reply = llm.invoke("Reply with the single word: ready", max_tokens=4, temperature=0.0)
     assert "ready" in str(reply.content).lower()
+    # After that generation replaced the context, a new question's first rating starts from the
+    # cached judge prompt (system prompt and instruction), not from nothing, and rates the same.
+    llama = llm._load()
+    rate_again = judge.rate(question, "Nasopharyngeal cancer is common in southern China.")
+    assert rate_again is not None and abs(rate_again.p - unrelated.p) < 0.02
+    evaluated = []
+    original_eval = llama.eval
+    llama.eval = lambda tokens: (evaluated.append(len(tokens)), original_eval(tokens))[1]
+    try:
+        llm.invoke("Reply with the single word: ready", max_tokens=4, temperature=0.0)
+        judge.rate("Is chemotherapy given before surgery?", "It often is.")
+    finally:
+        del llama.eval
+    cold = llama.tokenize(llm._chat_prompt(llama, Judge._messages(
+        "Is chemotherapy given before surgery?", "It often is.")).encode(), add_bos=False,
+        special=True)
+    assert evaluated and evaluated[-1] < len(cold) - 20, (evaluated, len(cold))
 
 
 def test_instructions_inside_a_document_change_nothing(local_answerer) -> None:
