@@ -155,7 +155,7 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
             if v not in {w for w, _ in quantities(bare_text, strict=False)}]
     if new_numbers or lost:
         return Verdict(False, "numbers", f"new {new_numbers} lost {lost}")
-    if units(text) != units(source):
+    if _unit_mismatch(text, source):
         return Verdict(False, "units", f"{sorted(units(text))} vs {sorted(units(source))}")
     if negated(text) != negated(source):
         return Verdict(False, "negation")
@@ -211,6 +211,21 @@ def bounds(text: str) -> set[str]:
 
 def units(text: str) -> set[str]:
     return {_UNIT_OF[m.group(1).lower()] for m in _QUANTITY.finditer(text)}
+
+
+def _unit_mismatch(text: str, source: str) -> bool:
+    """Different units, except a multiple the other side says in a word: "more than doubled"
+    is 增加一倍以上 (一倍, "one times")."""
+    mine, theirs = units(text), units(source)
+    if "times" in mine ^ theirs:
+        other = source if "times" in mine else text
+        if _MULTIPLE.search(other):
+            mine, theirs = mine - {"times"}, theirs - {"times"}
+    return mine != theirs
+
+
+_MULTIPLE = re.compile(r"\b(?:doubl\w*|twice|tripl\w*|quadrupl\w*|\w+fold)\b|翻番|翻一番",
+                       re.IGNORECASE)
 
 
 def names(text: str) -> set[str]:

@@ -20,6 +20,10 @@ DRUGS = "Common regimens combine 5-fluorouracil with oxaliplatin."
      "chemotherapy.", EARLY, "en"),
     ("早期肿瘤通常只用局部治疗就能治愈，不需要新辅助化疗。", EARLY, "zh"),
     ("常用方案把5-氟尿嘧啶和奥沙利铂联合使用。", DRUGS, "zh"),
+    # a multiple said in a word on one side, with 倍 on the other
+    ("癌细胞数量在数周内扩增，可能增加一倍以上。",
+     "The number of cancer cells has expanded over several weeks, potentially more than "
+     "doubled.", "zh"),
     # 术前辅助化疗 is a usual Chinese name for neoadjuvant chemotherapy, not 辅助化疗 plus 术前
     ("早期肿瘤通常只用局部治疗就能治愈，不需要术前辅助化疗。", EARLY, "zh"),
 ])
@@ -43,6 +47,11 @@ def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
     # advice about an everyday concern (diet) the source never gives
     ("Surgery is usually 3 to 4 weeks after chemotherapy ends; eat well until then.", SURGERY,
      "en", "names"),
+    ("癌细胞数量在数周内扩增，可能增加三倍以上。",
+     "The number of cancer cells has expanded over several weeks, potentially more than "
+     "doubled.", "zh", "numbers"),
+    ("癌细胞数量在数周内扩增，可能增加一倍以上。",
+     "The number of cancer cells has expanded over several weeks.", "zh", "units"),
     # a sibling concept in place of the source's: the stem "chemotherapy" is shared, the
     # timing is reversed
     ("早期肿瘤通常只用局部治疗就能治愈，不需要辅助化疗。", EARLY, "zh", "names"),
