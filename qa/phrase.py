@@ -16,7 +16,7 @@ from qa.citations import strip_markers
 from qa.llm import backend_errors, failure_detail
 from qa.memory import PhraseMemory
 from qa.select import Candidate
-from qa.verify import Limits, Similarity, Verdict, verify
+from qa.verify import REVISION, Limits, Similarity, Verdict, verify
 
 Mode = Literal["rewrite", "translation", "verbatim", "quoted"]
 
@@ -73,7 +73,10 @@ class Phraser:
         except backend_errors() as exc:  # not remembered: the model may be back next time
             return self._fallback(candidate, target, failure=failure_detail(exc))
         if self.memory is not None:
-            self.memory.put(keys[0][0], phrased.text if phrased.mode == _mode(same) else None)
+            if phrased.mode == _mode(same):
+                self.memory.put(keys[0][0], phrased.text)
+            else:
+                self.memory.put(self._rejected(keys[0][0]), None)
         return phrased
 
     def remembered(self, candidate: Candidate, target: Lang, *, retry: bool = True) -> bool:
@@ -111,6 +114,11 @@ class Phraser:
             keys.append((self.memory.key(target, *parts), level == retry or level))
         return keys
 
+    def _rejected(self, key: str) -> str:
+        """Where the failure of every attempt under key is kept: for this verifier revision."""
+        assert self.memory is not None
+        return self.memory.key("rejected", str(REVISION), key)
+
     def _recall(self, keys: list[tuple[str, bool]], candidate: Candidate,
                 target: Lang) -> Phrased | None:
         """A remembered phrasing that still passes the verifier; the source sentence when
@@ -120,11 +128,10 @@ class Phraser:
         source = candidate.text.strip()
         failed = False
         for key, holds in keys:
+            if holds and self.memory.get(self._rejected(key)) is not None:
+                failed = True
             recall = self.memory.get(key)
-            if recall is None:
-                continue
-            if recall.text is None:
-                failed = failed or holds
+            if recall is None or recall.text is None:  # no text, or an older verifier's "no"
                 continue
             verdict = self._verify(recall.text, source, target)
             if verdict.ok:

@@ -16,6 +16,12 @@ from qa.support import quantities
 
 Similarity = Callable[[str, str], float]
 
+# Raise when the verifier starts accepting what it rejected before: rejections the phrase memory
+# keeps (qa.phrase) hold only for the revision that made them, so their sentences are asked for
+# again. (A stricter verifier needs no raise: remembered texts are verified again when used.)
+# 2: a multiple in a word matches 倍 ("more than doubled", 增加一倍以上).
+REVISION = 2
+
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
 # both sides ("insufficient" / 不足, "invisible" / 无法看到, "failure to" / 未能), so a faithful
 # translation that renders one as a clausal negator still matches. In Chinese a negating

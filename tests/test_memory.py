@@ -103,3 +103,15 @@ def test_the_app_remembers_and_evaluations_do_not(settings: Settings) -> None:
     assert isinstance(phrase_memory(with_memory), PhraseMemory)
     assert describe(with_memory, "answer")["phrase_memory"] is True
     assert describe(configure(settings), "answer")["phrase_memory"] is False
+
+
+def test_a_rejection_by_an_older_verifier_is_asked_again(tmp_path: Path,
+                                                         monkeypatch) -> None:
+    memory = PhraseMemory(tmp_path / "memory.sqlite3", "model-a")
+    first, _ = phraser(memory, WRONG)
+    assert first.phrase(candidate(SURGERY_SOURCE), "zh").mode == "quoted"
+    # the verifier's revision is raised (it accepts more now): the sentence is asked for again
+    monkeypatch.setattr("qa.phrase.REVISION", 10_000)
+    again, llm = phraser(memory, TRANSLATION)
+    phrased = again.phrase(candidate(SURGERY_SOURCE), "zh")
+    assert (phrased.mode, phrased.text, len(llm.calls)) == ("translation", TRANSLATION, 1)
