@@ -214,7 +214,9 @@ def flags_of(text: str) -> tuple[str, ...]:
         flags.append("teaser")
     elif not stripped.endswith(_TERMINAL):
         flags.append("heading")
-    if size < (10 if zh else 7):
+    # Too short, or English that starts in lower case: the rest of a sentence the source
+    # broke off ("according to the rate of tumor shrinkage to determine ...")
+    if size < (10 if zh else 7) or (not zh and re.match(r"[^A-Za-z0-9]*[a-z]", stripped)):
         flags.append("fragment")
     if _NOT_PROSE.search(text):
         flags.append("reference")

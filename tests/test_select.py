@@ -19,6 +19,14 @@ def test_a_sources_own_reference_marker_is_cut_and_does_not_make_a_heading() -> 
     assert "heading" in flags_of(text[start:text.index("\n")] + " and more")
 
 
+def test_english_that_starts_in_lower_case_is_a_fragment() -> None:
+    assert "fragment" in flags_of("according to the rate of tumor shrinkage to determine "
+                                  "whether drug resistance is imminent.")
+    assert flags_of("According to the rate of tumor shrinkage, doctors judge whether drug "
+                    "resistance is imminent.") == ()
+    assert flags_of("5-FU is given by vein over several days in most regimens.") == ()
+
+
 def _selector() -> SentenceSelector:
     return SentenceSelector(HashEmbeddings(), idf=lambda: (lambda term: 1.0))
 
