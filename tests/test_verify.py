@@ -24,6 +24,11 @@ DRUGS = "Common regimens combine 5-fluorouracil with oxaliplatin."
     ("癌细胞数量在数周内扩增，可能增加一倍以上。",
      "The number of cancer cells has expanded over several weeks, potentially more than "
      "doubled.", "zh"),
+    # 预后 for "patient outcomes", 生存 for "survival" (glossary forms)
+    ("优化治疗策略对改善患者预后至关重要。", "Optimizing treatment strategies is crucial for "
+     "improving patient outcomes.", "zh"),
+    ("手术切除是延长生存的关键因素。", "Surgical resection is a key factor in prolonging "
+     "survival.", "zh"),
     # 术前辅助化疗 is a usual Chinese name for neoadjuvant chemotherapy, not 辅助化疗 plus 术前
     ("早期肿瘤通常只用局部治疗就能治愈，不需要术前辅助化疗。", EARLY, "zh"),
 ])
