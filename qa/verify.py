@@ -20,7 +20,9 @@ Similarity = Callable[[str, str], float]
 # keeps (qa.phrase) hold only for the revision that made them, so their sentences are asked for
 # again. (A stricter verifier needs no raise: remembered texts are verified again when used.)
 # 2: a multiple in a word matches 倍 ("more than doubled", 增加一倍以上).
-REVISION = 2
+# 3: an abbreviation spelled out in its sentence may be left out of a translation; glossary
+#    forms 预后 = outcomes, 生存 = survival.
+REVISION = 3
 
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
 # both sides ("insufficient" / 不足, "invisible" / 无法看到, "failure to" / 未能), so a faithful
@@ -312,9 +314,42 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
     lost = {glossary.english_form(e) for e in glossary.entries(source)
             if _must_keep(e, translated)} - kept
     folded = text.casefold()
+    spelled_out = _defined_abbreviations(source) if translated else set()
     lost |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(source))
-             if not glossary.entries(m.group()) and _code(m.group()) not in folded}
+             if not glossary.entries(m.group()) and _code(m.group()) not in folded
+             and m.group() not in spelled_out}
     return lost
+
+
+_ABBREVIATION = re.compile(r"\(\s*([A-Z][A-Za-z0-9]{1,9})\s*\)")
+
+
+def _defined_abbreviations(source: str) -> set[str]:
+    """Abbreviations the sentence defines in brackets after their spelled-out form ("colorectal
+    cancer liver metastasis (CRLM)"): a translation that renders the words may leave the letters
+    out. The letters must be found in order in the words before the bracket, the first at the
+    start of a word (after Schwartz and Hearst's rule), so "genes (RAS)" defines nothing."""
+    found = set()
+    for m in _ABBREVIATION.finditer(source):
+        letters = m.group(1).lower()
+        words = source[:m.start()].split()[-(len(letters) + 3):]
+        if _spells(letters, " ".join(words).lower()):
+            found.add(m.group(1))
+    return found
+
+
+def _spells(letters: str, phrase: str) -> bool:
+    """Right to left: each letter is found before the previous one; the first letter of the
+    abbreviation must begin a word."""
+    i = len(phrase) - 1
+    for k in range(len(letters) - 1, -1, -1):
+        while i >= 0 and (phrase[i] != letters[k] or (
+                k == 0 and i > 0 and phrase[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return False
+        i -= 1
+    return True
 
 
 def _must_keep(entry: int, translated: bool) -> bool:

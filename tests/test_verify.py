@@ -29,6 +29,9 @@ DRUGS = "Common regimens combine 5-fluorouracil with oxaliplatin."
      "improving patient outcomes.", "zh"),
     ("手术切除是延长生存的关键因素。", "Surgical resection is a key factor in prolonging "
      "survival.", "zh"),
+    # an abbreviation the sentence spells out may be left out when the words are translated
+    ("结直肠癌肝转移是一项临床挑战。", "Colorectal cancer liver metastasis (CRLM) presents a "
+     "clinical challenge.", "zh"),
     # 术前辅助化疗 is a usual Chinese name for neoadjuvant chemotherapy, not 辅助化疗 plus 术前
     ("早期肿瘤通常只用局部治疗就能治愈，不需要术前辅助化疗。", EARLY, "zh"),
 ])
@@ -57,6 +60,8 @@ def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
      "doubled.", "zh", "numbers"),
     ("癌细胞数量在数周内扩增，可能增加一倍以上。",
      "The number of cancer cells has expanded over several weeks.", "zh", "units"),
+    # ... but not a code in brackets that the words before it do not spell
+    ("医生会先检测这些基因。", "Doctors test the genes (RAS) first.", "zh", "names-lost"),
     # a sibling concept in place of the source's: the stem "chemotherapy" is shared, the
     # timing is reversed
     ("早期肿瘤通常只用局部治疗就能治愈，不需要辅助化疗。", EARLY, "zh", "names"),
