@@ -233,6 +233,13 @@ def test_translation_hints_name_drugs_tests_and_cancers_in_the_target_language()
     assert glossary.hints("Patients get oxaliplatin.", "en") == []  # nothing to translate
 
 
+def test_advanced_is_the_stage_only_next_to_a_cancer_word() -> None:
+    # "Advanced techniques" had been hinted as 晚期技术 ("late-stage techniques")
+    assert glossary.hints("Advanced techniques such as SBRT deliver high doses.", "zh") == []
+    assert dict(glossary.hints("For patients with advanced tumors, surgery is rare.", "zh")) \
+        == {"advanced tumors": "晚期"}
+
+
 def test_blanking_names_keeps_offsets_and_only_numbered_names_on_request() -> None:
     text = "Give 5-FU with oxaliplatin for 3 cycles."
     bare = glossary.blank_names(text, numbered_only=True)
