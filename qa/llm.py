@@ -205,10 +205,7 @@ def _from_cache(llama: Any, tokens: list[int], done: int) -> int:
         item = llama.cache[tokens]
     except KeyError:
         return done
-    import llama_cpp
-
-    shared = llama_cpp.Llama.longest_token_prefix(item.input_ids[: item.n_tokens].tolist(),
-                                                  tokens)
+    shared = llama.longest_token_prefix(item.input_ids[: item.n_tokens].tolist(), tokens)
     if shared <= done:
         return done
     llama.load_state(item)

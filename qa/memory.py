@@ -5,10 +5,10 @@ here instead of waiting for the model again.
 
 An entry is keyed by the model and the exact instructions it was given, so another model or a
 changed prompt starts afresh (qa.phrase adds the verifier's revision to the key of a
-rejection, so a verifier that accepts more asks again). The model runs at temperature 0, so a remembered phrasing is what
-the model would say again; it is still verified again before it is shown (qa.phrase), so a
-stricter verifier applies to old entries too. A memory that cannot be read or written only
-costs time: the model is asked as if it were empty."""
+rejection, so a verifier that accepts more asks again). The model runs at temperature 0, so a
+remembered phrasing is what the model would say again; it is still verified again before it is
+shown (qa.phrase), so a stricter verifier applies to old entries too. A memory that cannot be
+read or written only costs time: the model is asked as if it were empty."""
 
 from __future__ import annotations
 
