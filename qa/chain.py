@@ -97,13 +97,17 @@ class Answerer:
         first = 0.0
         # After an urgent message, only the one sentence that answers, in the reader's language.
         chosen = ctx.selection.chosen[:1] if risk.is_urgent else ctx.selection.chosen
+        shown_at: set[tuple[int, int]] = set()
         for candidate in chosen:
+            if candidate.lead_at is not None and candidate.lead_at not in shown_at:
+                continue  # its lead-in was not shown: it cannot be read alone
             phrased = self.phraser.phrase(candidate, lang, retry=not shown)
             if any(p.text == phrased.text for p in shown):
                 continue  # never show one sentence twice
             if phrased.mode == "quoted" and (shown or risk.is_urgent):
                 continue  # a supporting sentence is not worth a passage in another language
             shown.append(phrased)
+            shown_at.add((candidate.n, candidate.start))
             first = first or elapsed()
             yield _render([phrased], lang) + _gap(lang)
         unchecked = self.judge.last_failure if (

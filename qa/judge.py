@@ -165,7 +165,9 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
     for candidate in [c for c in selection.ranked if not c.flags][:max(look, rerank)]:
         if weight <= 0 and len(ratings) == look:
             break
-        rating = rate(question, candidate.text)
+        # A sentence that points back is read with its lead-in, as it would be shown.
+        rating = rate(question, f"{candidate.lead} {candidate.text}" if candidate.lead
+                      else candidate.text)
         ratings.append((candidate, rating))
         if weight <= 0 and rating is not None and rating.yes:
             break  # the check only: the first "yes" is enough

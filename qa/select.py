@@ -58,6 +58,10 @@ class Candidate:
     fits: bool
     flags: tuple[str, ...]
     score: float
+    # The sentence before it in its passage, when this one points back to it ("The purpose is
+    # ...", "These lesions ..."): rated and shown together. Where that one is a candidate.
+    lead: str = ""
+    lead_at: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,14 @@ class Selection:
 
     @property
     def best(self) -> float:
-        """The score of the first chosen sentence (the gate compares it with its floor)."""
-        return self.chosen[0].score if self.chosen else -1.0
+        """The score of the first chosen sentence (the gate compares it with its floor); when
+        that is the lead-in of the next one, the better of the two (the next was chosen)."""
+        if not self.chosen:
+            return -1.0
+        first = self.chosen[0]
+        if len(self.chosen) > 1 and self.chosen[1].lead_at == (first.n, first.start):
+            return max(first.score, self.chosen[1].score)
+        return first.score
 
 
 class SentenceSelector:
@@ -99,17 +109,22 @@ class SentenceSelector:
         idf = self.idf()
         wanted = {t: idf(t) for t in dict.fromkeys(terms)}
         total = sum(wanted.values()) or 1.0
+        leads = _leads(passages, pieces)
         ranked = []
         for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
             dense = max(_cosine(q, vector) for q in vectors_q)
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = flags_of(text)
+            lead, lead_at = leads.get((n, start), ("", None))
+            if leans_back(text) and lead_at is None:
+                flags += ("dangling",)  # what it points back to is not in the passage
             fits = answer_type.supplies(text, asks, question)
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
                      - w.rank * (n - 1) - w.penalty * len(flags))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
-                                    round(keyword, 4), fits, flags, round(score, 5)))
+                                    round(keyword, 4), fits, flags, round(score, 5),
+                                    lead if lead_at else "", lead_at))
         # Headings, teasers, fragments and references are never the answer while a prose
         # sentence is available: they rank after every unflagged sentence.
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
@@ -121,11 +136,13 @@ class SentenceSelector:
                margin: float | None = None) -> tuple[Candidate, ...]:
         """The sentences to show, in display order: the first, then up to max_sentences - 1 more
         scoring within `margin` (default: the weights') of the best, without repeating a claim.
+        A sentence that points back comes right after its lead-in (both count), or not at all.
         Also used after the model's ratings moved the scores (qa.judge)."""
         w = self.weights
         margin = w.margin if margin is None else margin
         vectors = self._vectors([c.text for c in ranked])
         vector_of = {(c.n, c.start): v for c, v in zip(ranked, vectors, strict=True)}
+        at = {(c.n, c.start): c for c in ranked}
         chosen: list[Candidate] = []
         for c in ranked:
             best = max(r.score for r in ranked[:2])
@@ -133,11 +150,20 @@ class SentenceSelector:
                 break
             if c.flags and chosen:
                 break
+            if any(c is d for d in chosen):
+                continue  # already in as another one's lead-in
             if chosen and c.keyword < w.related and c.n != chosen[0].n:
                 continue
             if any(_same_claim(c, d, vector_of, w) for d in chosen):
                 continue
-            chosen.append(c)
+            lead = at.get(c.lead_at) if c.lead_at else None
+            if lead is None:
+                chosen.append(c)
+            elif any(lead is d for d in chosen):
+                chosen.insert(next(i for i, d in enumerate(chosen) if d is lead) + 1, c)
+            elif len(chosen) + 2 <= w.max_sentences and not any(
+                    _same_claim(lead, d, vector_of, w) for d in chosen):
+                chosen += [lead, c]
         return tuple(chosen)
 
     def _query(self, question: str) -> list[float]:
@@ -190,16 +216,46 @@ def distinct_sentences(texts: Iterable[str]) -> list[tuple[int, int, int, str]]:
     seen: set[str] = set()
     out = []
     for i, text in enumerate(texts):
-        for s in split_sentences(text):
-            # A reference marker after the full stop ("... the regimen.[1-2]") is the source's
-            # own citation: not shown (it would read like ours), and the sentence is complete.
-            cut = _TRAILING_REFERENCE.search(s.text)
-            sentence = s.text[:cut.start()] if cut else s.text
-            key = re.sub(r"\s+", " ", sentence)
-            if key in seen or not re.search(r"\w", key):
+        for start, sentence in _text_sentences(text):
+            key = _key(sentence)
+            if key in seen:
                 continue
             seen.add(key)
-            out.append((i, s.start, s.start + len(sentence), sentence))
+            out.append((i, start, start + len(sentence), sentence))
+    return out
+
+
+def _text_sentences(text: str) -> list[tuple[int, str]]:
+    """(start, sentence) of each sentence of a text holding a word character."""
+    out = []
+    for s in split_sentences(text):
+        # A reference marker after the full stop ("... the regimen.[1-2]") is the source's own
+        # citation: not shown (it would read like ours), and the sentence is complete.
+        cut = _TRAILING_REFERENCE.search(s.text)
+        sentence = s.text[:cut.start()] if cut else s.text
+        if re.search(r"\w", sentence):
+            out.append((s.start, sentence))
+    return out
+
+
+def _key(sentence: str) -> str:
+    return re.sub(r"\s+", " ", sentence)
+
+
+def _leads(passages: Sequence[Passage], pieces: Sequence[tuple[int, int, int, str]],
+           ) -> dict[tuple[int, int], tuple[str, tuple[int, int] | None]]:
+    """For each candidate that points back, the sentence before it in its own passage and where
+    that one is a candidate (its first copy); None where there is none that stands alone (the
+    passage starts with it, or the one before is a heading or points back itself)."""
+    where = {_key(text): (n, start) for n, start, _, text in pieces}
+    out: dict[tuple[int, int], tuple[str, tuple[int, int] | None]] = {}
+    for n, start, _, text in pieces:
+        if not leans_back(text):
+            continue
+        before = [s for at, s in _text_sentences(passages[n - 1].text) if at < start]
+        lead = before[-1] if before else ""
+        fit = bool(lead) and not flags_of(lead) and not leans_back(lead)
+        out[(n, start)] = (lead, where.get(_key(lead)) if fit else None)
     return out
 
 
@@ -221,6 +277,35 @@ def flags_of(text: str) -> tuple[str, ...]:
     if _NOT_PROSE.search(text):
         flags.append("reference")
     return tuple(flags)
+
+
+# A sentence that cannot be read alone: it points back to the one before ("The purpose is ...",
+# "These lesions ...", "It can ...", "As a result, ...", "To address this issue, ..."). "It is
+# important to ..." (nothing pointed to) and "The purpose of X is ..." stand alone.
+_POINTS_BACK_EN = re.compile(
+    r"^(?:these|this|those|such|they|their|them|its|it(?!\s+(?:is|was|has been|should be|must be|"
+    r"may be|can be|will be|would be|might be|seems|appears)\s+(?:\w+ly\s+)?(?:recommended|"
+    r"important|necessary|essential|advisable|possible|impossible|difficult|hard|easy|unclear|"
+    r"clear|known|believed|thought|estimated|reported|shown|noted|worth|common|rare|likely|"
+    r"unlikely|crucial|vital|critical|helpful|useful|safe|best|better|advised|suggested|"
+    r"expected|normal|usual|true|found)\b))\b"
+    r"|^the\s+(?:purpose|aim|goal|reason|result|benefit|advantage|disadvantage|drawback|"
+    r"downside|risk|effect|idea|point)s?\s+(?:is|are|was|were)\b"
+    r"|^(?:as a result|therefore|thus|hence|consequently|accordingly|for (?:this|that|these) "
+    r"reasons?|because of (?:this|that))\b"
+    r"|^that\s+(?:is|was|means|makes|explains)\b"
+    r"|^(?:[a-z]+\s+){1,2}(?:this|these|such)\s+(?!is\b|was\b|are\b|were\b|as\b)[a-z]+",
+    re.IGNORECASE,
+)
+_POINTS_BACK_ZH = re.compile(
+    r"^(?:这|此(?!外)|该|其(?!他|它|实|次)|它|他们|她们|上述|以上|因此|所以|因而|由此|为此|对此)")
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence points back to the one before it (English or Chinese)."""
+    stripped = re.sub(r"^[\W_]+", "", text)
+    return bool(_POINTS_BACK_ZH.match(stripped) if script_of(text) == "zh"
+                else _POINTS_BACK_EN.match(stripped))
 
 
 def _same_claim(a: Candidate, b: Candidate, vector_of: dict[tuple[int, int], list[float]],

@@ -4,6 +4,7 @@ that answers, and refusing only below the trusted score."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -72,6 +73,16 @@ def test_ratings_re_rank_the_best_candidates() -> None:
     assert ranked[1].score == pytest.approx(0.88 + 0.3 * 0.5)
     assert result.selection.chosen == ranked[:2]  # the selector's choice over the new order
     assert not result.refuse
+
+
+def test_a_sentence_that_points_back_is_rated_with_its_lead_in() -> None:
+    lead = "Bevacizumab is stopped six weeks before surgery."
+    purpose = replace(candidate("The purpose is to reduce bleeding.", 0.89), lead=lead,
+                      lead_at=(1, 0), start=50)
+    selection = Selection(chosen=(A,), ranked=(A, purpose))
+    ask, asked = asker({A.text: 0.9, f"{lead} {purpose.text}": 0.1})
+    review(selection, "q", ask, look=3, rerank=3, trust=0.5, weight=0.3, choose=first_two)
+    assert asked == [A.text, f"{lead} {purpose.text}"]
 
 
 def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:

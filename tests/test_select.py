@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ingest.embeddings import HashEmbeddings
-from qa.select import SentenceSelector, Weights, distinct_sentences, flags_of
+from qa.select import Selection, SentenceSelector, Weights, distinct_sentences, flags_of, leans_back
 from qa.types import Passage
 
 
@@ -44,3 +44,56 @@ def test_choose_takes_further_sentences_within_the_margin_only() -> None:
     assert selector.choose(scored, margin=0.01) == tuple(scored[:1])
     selector.weights = Weights(max_sentences=3)
     assert selector.choose(scored, margin=0.5) == tuple(scored)
+
+
+def test_a_sentence_that_points_back_is_recognised_in_both_languages() -> None:
+    for text in ("The purpose is to reduce bleeding during surgery.",
+                 "These tiny lesions are difficult to detect early.",
+                 "It can be an effective option when surgery is not feasible.",
+                 "To address this issue, doctors adjust the treatment plan.",
+                 "As a result, the lesions grow.", "- This process is called metastasis.",
+                 "这些微小病灶早期很难发现。", "因此需要等待血象恢复。"):
+        assert leans_back(text), text
+    for text in ("The purpose of neoadjuvant chemotherapy is to shrink the tumour.",
+                 "It is recommended to perform PET-CT before treatment.",
+                 "Targeted drugs such as cetuximab bind to EGFR.",
+                 "However, a 1 cm tumour has doubled about 30 times.",
+                 "Studies show that chemotherapy works.", "此外，化疗可以口服。",
+                 "其他治疗也可以考虑。"):
+        assert not leans_back(text), text
+
+
+def _passage(text: str, n: int = 0) -> Passage:
+    return Passage(text=text, source=f"{n}.txt", title="t", start=0, end=len(text), score=1.0,
+                   id=f"p-{n}", language="en")
+
+
+STOP = "Bevacizumab is stopped six weeks before liver surgery."
+PURPOSE = "The purpose is to reduce bleeding during surgery and help the wound heal."
+
+
+def test_a_sentence_that_points_back_carries_its_lead_in_and_comes_after_it() -> None:
+    selector = _selector()
+    passage = _passage(f"{STOP} {PURPOSE} Radiotherapy is another local treatment.")
+    selection = selector.select(["What is the purpose of stopping it?"], ["purpose"],
+                                [passage], "en")
+    purpose = next(c for c in selection.ranked if c.text == PURPOSE)
+    stop = next(c for c in selection.ranked if c.text == STOP)
+    assert purpose.lead == STOP and purpose.lead_at == (stop.n, stop.start)
+    assert stop.lead == "" and stop.lead_at is None
+    # Ranked first on its own, it is shown after its lead-in, and the pair counts as two.
+    ranked = [replace(purpose, score=0.95), replace(stop, score=0.60),
+              *(c for c in selection.ranked if c.text not in (STOP, PURPOSE))]
+    selector.weights = Weights(max_sentences=3)
+    assert [c.text for c in selector.choose(ranked, margin=0.5)][:2] == [STOP, PURPOSE]
+    assert Selection(selector.choose(ranked, margin=0.5), tuple(ranked)).best == 0.95
+    selector.weights = Weights(max_sentences=1)
+    assert [c.text for c in selector.choose(ranked, margin=0.5)] == [STOP]
+
+
+def test_a_sentence_that_points_back_to_nothing_in_its_passage_is_flagged() -> None:
+    selection = _selector().select(["Why stop it?"], ["stop"],
+                                   [_passage(f"{PURPOSE} {STOP}")], "en")
+    purpose = next(c for c in selection.ranked if c.text == PURPOSE)
+    assert "dangling" in purpose.flags and purpose.lead_at is None
+    assert selection.chosen[0].text == STOP
