@@ -142,14 +142,16 @@ class Answerer:
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
         )
-        absent = absent_names(standalone, passages, lang=lang)  # named in the reader's language
+        focus = focus_question(text, standalone, history)  # a follow-up's own ask
+        # named in the reader's language; a Chinese drug name the glossary lacks is looked up
+        # through the question's English rendering
+        absent = absent_names(standalone, passages, lang=lang, english=lambda: self._english(focus))
         if absent:  # a drug or concern the passages never mention: nothing in them is about it
             evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its
         # English rendering for a Chinese question), not the glossary's bag of English terms,
         # which on the dev split favoured topic sentences.
         variants = self.retriever.query_variants(standalone)
-        focus = focus_question(text, standalone, history)  # a follow-up's own ask
         # (not for a question the gate already turns away: a refusal costs no model call)
         english = self._english(focus) if lang == "zh" and evidence.covered else None
         queries = [english, focus] if english else [focus]

@@ -7,17 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.text import CLOSERS, Lang, script_of, split_sentences
-from qa import glossary
+from qa import drugs, glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
-
-# Drug names by their international nonproprietary-name stems (ibuprofen, amoxicillin,
-# omeprazole, trastuzumab, ...), for drugs the glossary does not list.
-_DRUG_STEM = re.compile(
-    r"\b[a-z]{3,}(?:profen|fenac|xifen|cillin|mycin|micin|cycline|floxacin|statin|pril|sartan|olol|"
-    r"dipine|prazole|conazole|azepam|oxetine|triptan|parin|xaban|gatran|dronate|vir|mab|nib|"
-    r"platin|taxel|rubicin|citabine|tinib|zomib|mustine|relin|lutamide|trozole|sone|olone)\b",
-    re.IGNORECASE)
 
 # Where a sentence breaks into clauses, and what marks a clause as a question.
 _CLAUSE_BREAK = re.compile(r"[,;:，；：、]|\s[-–—]+\s|\.{2,}|…+")
@@ -97,8 +89,8 @@ def assess_evidence(
 
 
 def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
-                 kinds: Sequence[str] = ABSENT_KINDS, *,
-                 lang: Lang | None = None) -> tuple[str, ...]:
+                 kinds: Sequence[str] = ABSENT_KINDS, *, lang: Lang | None = None,
+                 english: Callable[[], str | None] | None = None) -> tuple[str, ...]:
     """Drugs and patient concerns the question names that none of the top passages mentions
     (glossary entries of those kinds, or words with a drug-name stem): the documents cannot
     say anything about them, so a question about one is not answered with sentences about
@@ -108,7 +100,9 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     吃什么 -> 饮食), since a follow-up rewritten with a Chinese conversation's topic is still
     read by whoever asked it. A concern counts only in the
     sentences that ask (asked_part): told as background it is no reason to refuse; a drug
-    counts anywhere, since a drug the patient takes can change the answer."""
+    counts anywhere, since a drug the patient takes can change the answer. A Chinese drug name
+    the glossary lacks is looked up through `english` (the question's English rendering, asked
+    for only then); without one it counts as absent unless a passage has it verbatim."""
     texts = [p.text for p in passages[:top]]
     present = {e for text in texts for e in glossary.entries(text)}
     folded = " ".join(texts).casefold()
@@ -127,10 +121,24 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
             missing[glossary.chinese_forms(entry)[0] if chinese
                     else glossary.english_form(entry)] = None
     if "drug" in kinds:
-        for match in _DRUG_STEM.finditer(glossary.blank_names(question)):
+        blanked = glossary.blank_names(question)
+        for match in drugs.DRUG_STEM.finditer(blanked):
             if match.group().casefold() not in folded:
                 missing[match.group()] = None
+        unknown = [name for name in drugs.chinese_names(blanked) if name not in folded]
+        if unknown and not _rendered_names_present(english() if english else None, folded):
+            missing.update(dict.fromkeys(unknown))
     return tuple(missing)
+
+
+def _rendered_names_present(english: str | None, folded: str) -> bool:
+    """A Chinese drug name the glossary does not know is matched through the question's English
+    rendering: the drug names it has (by stem) must all be in the passages."""
+    if not english:
+        return False
+    names = [m.group().casefold() for m in drugs.DRUG_STEM.finditer(
+        glossary.blank_names(english))]
+    return bool(names) and all(name in folded for name in names)
 
 
 def asked_part(question: str) -> str:

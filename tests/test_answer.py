@@ -338,6 +338,35 @@ def test_drug_names_are_found_by_glossary_or_by_their_stem() -> None:
     assert absent_names("Is the operation given before chemotherapy?", [passage]) == ()
 
 
+def test_a_chinese_drug_name_the_glossary_lacks_is_checked_through_the_english_rendering() -> None:
+    from qa.gate import absent_names
+    from qa.types import Passage
+
+    passage = Passage(id="1", source="a.txt", title="t", language="en", score=1.0, start=0,
+                      end=60, text="Regorafenib is stopped two weeks before liver surgery.")
+    question = "我爸现在在吃瑞戈非尼，手术前要停药多久？"
+    asked: list[str] = []
+
+    def rendering(english: str):
+        def render() -> str:
+            asked.append(english)
+            return english
+        return render
+
+    # Without a rendering it cannot be matched: absent, named without the words before it.
+    assert absent_names(question, [passage]) == ("瑞戈非尼",)
+    assert absent_names(question, [passage], english=rendering(
+        "My father takes regorafenib; how long before surgery should he stop?")) == ()
+    assert absent_names(question, [passage], english=rendering(
+        "My father takes sorafenib; how long before surgery should he stop?")) == ("瑞戈非尼",)
+    assert absent_names(question, [passage], english=rendering(
+        "How long before surgery should my father stop his medicine?")) == ("瑞戈非尼",)
+    # A question without such a name costs no rendering.
+    asked.clear()
+    assert absent_names("手术前要停药多久？", [passage], english=rendering("unused")) == ()
+    assert asked == []
+
+
 @pytest.mark.parametrize(("message", "asked"), [
     ("What is the best diet during radiotherapy?", "What is the best diet during radiotherapy?"),
     ("化疗期间能喝酒吗", "化疗期间能喝酒吗"),  # no mark: a cue is enough
