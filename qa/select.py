@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from langchain_core.embeddings import Embeddings
 
 from core.text import CLOSERS, REFERENCE_MARK, Lang, script_of, split_sentences
-from qa import answer_type
+from qa import answer_type, drugs, glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
 
@@ -35,6 +35,9 @@ class Weights:
     fits: float = 0.03  # the sentence supplies the kind of thing asked for (qa.answer_type)
     rank: float = 0.01  # prior for sentences of higher-ranked passages
     penalty: float = 0.08  # one unit per flag: heading, teaser, fragment, reference
+    narrower: float = 0.05  # holds only for a drug the question does not name ("If bevacizumab
+    # is used, surgery waits 6 weeks" under "how long after chemotherapy?"; dev: 10 among the
+    # best six, none the evidence)
     margin: float = 0.04  # further sentences must score within this of the best
     related: float = 0.0  # ... and hold this share of the question's terms, unless they sit in
     # the first sentence's passage (on dev: off-topic padding down, 2.4 -> 2.2 sentences, key
@@ -110,6 +113,7 @@ class SentenceSelector:
         wanted = {t: idf(t) for t in dict.fromkeys(terms)}
         total = sum(wanted.values()) or 1.0
         leads = _leads(passages, pieces)
+        named = _drugs_named(queries)
         ranked = []
         for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
             dense = max(_cosine(q, vector) for q in vectors_q)
@@ -121,7 +125,8 @@ class SentenceSelector:
                 flags += ("dangling",)  # what it points back to is not in the passage
             fits = answer_type.supplies(text, asks, question)
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
-                     - w.rank * (n - 1) - w.penalty * len(flags))
+                     - w.rank * (n - 1) - w.penalty * len(flags)
+                     - w.narrower * _narrower(text, named))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
                                     round(keyword, 4), fits, flags, round(score, 5),
                                     lead if lead_at else "", lead_at))
@@ -306,6 +311,31 @@ def leans_back(text: str) -> bool:
     stripped = re.sub(r"^[\W_]+", "", text)
     return bool(_POINTS_BACK_ZH.match(stripped) if script_of(text) == "zh"
                 else _POINTS_BACK_EN.match(stripped))
+
+
+# The opening condition of a sentence: "If X is used, ...", "For patients receiving X, ...".
+_CONDITION = re.compile(
+    r"^\W*(?:(?:if|when|where)\b|(?:for|in) (?:patients|people|those) (?:with|who|receiving|"
+    r"taking|on)\b)[^,;:]*|^\W*(?:如果|假如|若|对于|对)[^，,；;。]*", re.IGNORECASE)
+
+
+def _drugs_named(queries: Sequence[str]) -> set[str]:
+    """The drugs a question names, every form: by stem, and the glossary's in both languages."""
+    named: set[str] = set()
+    for query in queries:
+        named |= drugs.names(query)
+        for entry in glossary.mentions(query):
+            concept = glossary.concept(entry)
+            named |= {f.casefold() for f in (*concept.english, *concept.simplified,
+                                              *concept.traditional)}
+    return named
+
+
+def _narrower(text: str, named: set[str]) -> bool:
+    """Whether the sentence holds only under a drug the question does not name."""
+    condition = _CONDITION.match(text)
+    found = drugs.names(condition.group()) if condition else set()
+    return bool(found) and not found & named
 
 
 def _same_claim(a: Candidate, b: Candidate, vector_of: dict[tuple[int, int], list[float]],

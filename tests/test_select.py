@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from ingest.embeddings import HashEmbeddings
 from qa.select import Selection, SentenceSelector, Weights, distinct_sentences, flags_of, leans_back
 from qa.types import Passage
@@ -97,3 +99,26 @@ def test_a_sentence_that_points_back_to_nothing_in_its_passage_is_flagged() -> N
     purpose = next(c for c in selection.ranked if c.text == PURPOSE)
     assert "dangling" in purpose.flags and purpose.lead_at is None
     assert selection.chosen[0].text == STOP
+
+
+BEVACIZUMAB = "If bevacizumab is used, surgery usually waits at least 6 weeks after it is stopped."
+
+
+@pytest.mark.parametrize(("question", "narrower"), [
+    ("How long after chemotherapy can surgery be done?", True),
+    ("化疗结束后多久可以做手术？", True),
+    ("我爸用了贝伐珠单抗，停药多久可以手术？", False),  # the glossary's Chinese form
+    ("He takes bevacizumab: when can he have surgery?", False),
+])
+def test_a_sentence_that_holds_only_for_a_drug_the_question_does_not_name_ranks_lower(
+        question: str, narrower: bool) -> None:
+    passage = _passage(f"{BEVACIZUMAB} Surgery usually follows 3 to 4 weeks after chemotherapy.")
+
+    def score(weights: Weights) -> float:
+        selector = _selector()
+        selector.weights = weights
+        ranked = selector.select([question], ["surgery"], [passage], "en").ranked
+        return next(c.score for c in ranked if c.text == BEVACIZUMAB)
+
+    gap = score(Weights(narrower=0.0)) - score(Weights(narrower=0.05))
+    assert gap == pytest.approx(0.05 if narrower else 0.0)
