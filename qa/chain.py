@@ -95,8 +95,14 @@ class Answerer:
             ctx = replace(ctx, selection=judged.selection)
         shown: list[Phrased] = []
         first = 0.0
-        # After an urgent message, only the one sentence that answers, in the reader's language.
-        chosen = ctx.selection.chosen[:1] if risk.is_urgent else ctx.selection.chosen
+        # "What my documents say in general:" goes out with the first sentence: a refusal after
+        # it would read as the documents' general information.
+        header = general_header(risk, lang)
+        # After an urgent message, only the one sentence that answers (after its lead-in), in the
+        # reader's language.
+        chosen = ctx.selection.chosen
+        if risk.is_urgent:
+            chosen = chosen[:2 if ctx.selection.leads_in else 1]
         shown_at: set[tuple[int, int]] = set()
         for candidate in chosen:
             if candidate.lead_at is not None and candidate.lead_at not in shown_at:
@@ -106,6 +112,8 @@ class Answerer:
                 continue  # never show one sentence twice
             if phrased.mode == "quoted" and (shown or risk.is_urgent):
                 continue  # a supporting sentence is not worth a passage in another language
+            if header and not shown:
+                yield header + "\n\n"
             shown.append(phrased)
             shown_at.add((candidate.n, candidate.start))
             first = first or elapsed()
@@ -113,8 +121,9 @@ class Answerer:
         unchecked = self.judge.last_failure if (
             judged is not None and judged.unheard and self.judge is not None) else ""
         body = _render(shown, lang) + failure_note(shown, lang, unchecked=unchecked)
+        preface = "\n\n".join(p for p in (preface, header if shown else "") if p)
         yield replace(
-            base, text=f"{preface}\n\n{body}" if preface else body,
+            base, text=f"{preface}\n\n{body}" if preface else body, preface=preface,
             kind="safety" if risk.is_urgent else "answer", citations=_citations(shown, ctx),
             backend="llm" if any(p.mode in ("rewrite", "translation") for p in shown)
             else "extractive",
@@ -244,8 +253,15 @@ def preface_for(risk: safety.Assessment, lang: Lang) -> str:
         return "\n\n".join(parts)
     if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
         parts.append(prompts.PERSONAL_MEDICATION(lang))
-        parts.append(prompts.GENERAL_INFO_HEADER(lang))
     return "\n\n".join(parts)
+
+
+def general_header(risk: safety.Assessment, lang: Lang) -> str:
+    """The line that introduces source sentences after the no-personal-advice message."""
+    if safety.Risk.OVERRIDE in risk.risks or not risk.risks & {safety.Risk.PERSONAL_DOSING,
+                                                               safety.Risk.STOP_DRUG}:
+        return ""
+    return prompts.GENERAL_INFO_HEADER(lang)
 
 
 def override_refusal(risk: safety.Assessment, lang: Lang, preface: str,

@@ -15,7 +15,7 @@ from core.settings import Settings
 from core.text import language_of, script_of
 from qa import extractive, glossary, prompts, safety
 from qa.bm25 import tokenize
-from qa.chain import final_answer, override_refusal, preface_for
+from qa.chain import final_answer, general_header, override_refusal, preface_for
 from qa.citations import format_context, strip_invalid
 from qa.gate import Evidence, assess_evidence, question_concepts
 from qa.llm import backend_errors, describe_failure
@@ -63,7 +63,9 @@ class ComposeAnswerer:
         passages = self.retriever.search(standalone)
         retrieval_ms = (time.perf_counter() - started) * 1000
         evidence = self._evidence(standalone, passages, lang)
-        preface = preface_for(risk, lang)
+        # (this design keeps the general-information line even before a refusal)
+        preface = "\n\n".join(p for p in (preface_for(risk, lang), general_header(risk, lang))
+                                if p)
         base = Answer(text="", language=lang, retrieved=tuple(passages),
                       notice=prompts.DISCLAIMER(lang), standalone_question=standalone)
 

@@ -78,10 +78,13 @@ class Selection:
         that is the lead-in of the next one, the better of the two (the next was chosen)."""
         if not self.chosen:
             return -1.0
-        first = self.chosen[0]
-        if len(self.chosen) > 1 and self.chosen[1].lead_at == (first.n, first.start):
-            return max(first.score, self.chosen[1].score)
-        return first.score
+        return max(c.score for c in self.chosen[:2 if self.leads_in else 1])
+
+    @property
+    def leads_in(self) -> bool:
+        """Whether the first chosen sentence is there as the lead-in of the second."""
+        return len(self.chosen) > 1 and self.chosen[1].lead_at == (self.chosen[0].n,
+                                                                    self.chosen[0].start)
 
 
 class SentenceSelector:

@@ -451,3 +451,20 @@ def test_the_part_that_asks_lends_passages_its_score_not_its_ranking(retriever, 
     without = retriever.search(BACKGROUND_Q)
     assert [p.id for p in with_ask] == [p.id for p in without]  # the same ranking
     assert max(p.dense for p in with_ask) > max(p.dense for p in without)  # closer, for the gate
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_general_information_line_comes_only_before_sentences(retriever, hash_settings,
+                                                                  lang) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    answered = answerer.answer({
+        "en": "How many mg should I take? How many weeks after neoadjuvant chemotherapy is "
+              "surgery usually done?",
+        "zh": "我该吃多少毫克？新辅助化疗结束后一般几周做手术？"}[lang])
+    header = prompts.GENERAL_INFO_HEADER(lang)
+    assert not answered.refused and answered.preface.endswith(header)
+    assert answered.text.index(header) < answered.text.index("[")
+    refused = answerer.answer({"en": "How many mg of regorafenib should I take?",
+                               "zh": "瑞戈非尼我该吃多少毫克？"}[lang])
+    assert refused.refused and refused.text.startswith(prompts.PERSONAL_MEDICATION(lang))
+    assert header not in refused.text

@@ -4,6 +4,7 @@ that answers, and refusing only below the trusted score."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import pytest
@@ -202,14 +203,16 @@ def test_the_chain_shows_first_the_sentence_the_model_rates_highest(
         retriever, hash_settings) -> None:  # noqa: F811
     settings = hash_settings.model_copy(update={"answer": AnswerSettings(
         min_sentence_score=0.0, judge_rerank=3, simplify=False)})
-    answerer, _ = chain(retriever, settings, "unused")
+    # two sentences: the one rated may be read with the one before it, and shown after it
+    answerer, _ = chain(retriever, settings, "unused", sentences=2)
     llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.0, 1.0, 0.0])
     answerer.judge.llm = llm  # rates the second candidate "yes", the others "no"
     answer = answerer.answer(SURGERY_Q)
     assert len(llm.judged) == 3
     second = llm.judged[1][-1].content.split("Sentence: ")[1].split("\n\n")[0]
     first = llm.judged[0][-1].content.split("Sentence: ")[1].split("\n\n")[0]
-    assert answer.text.startswith(second.rstrip(".")) and not answer.text.startswith(first)
+    shown = re.sub(r" \[\d+\]", "", answer.text)
+    assert shown.startswith(second.rstrip(".")) and not shown.startswith(first)
 
 
 def test_the_check_can_be_turned_off(retriever, hash_settings: Settings) -> None:  # noqa: F811
