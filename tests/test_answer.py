@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.errors import BadQuestionError
@@ -15,7 +17,7 @@ from qa.bm25 import tokenize
 from qa.chain import Answerer
 from qa.phrase import Phraser, clauses
 from qa.retriever import HybridRetriever
-from qa.select import Candidate, Weights
+from qa.select import Candidate, Selection, Weights
 from qa.types import Answer, Turn
 from tests.fakes import ScriptedChat
 from tests.test_triage import FEVER_EN
@@ -468,3 +470,26 @@ def test_the_general_information_line_comes_only_before_sentences(retriever, has
                                "zh": "瑞戈非尼我该吃多少毫克？"}[lang])
     assert refused.refused and refused.text.startswith(prompts.PERSONAL_MEDICATION(lang))
     assert header not in refused.text
+
+
+def test_a_sentence_whose_lead_in_was_not_shown_is_not_shown_either(retriever,
+                                                                   hash_settings) -> None:
+    """A Chinese reader without a model: the first English sentence is quoted, a supporting
+    English one is not worth a quote, and the Chinese sentence that points back to it must not
+    be shown on its own."""
+    answerer, _ = chain(retriever, hash_settings, sentences=3)
+    first = Candidate("Surgery is usually done 3 to 4 weeks after chemotherapy.", 1, 0, 56, "en",
+                      0.9, 0.0, False, (), 0.9)
+    lead = Candidate("Bevacizumab is stopped six weeks before surgery.", 2, 0, 48, "en", 0.8,
+                     0.0, False, (), 0.8)
+    points_back = Candidate("这样做的目的是减少手术出血。", 2, 49, 63, "zh", 0.85, 0.0, False, (),
+                            0.85, lead.text, (2, 0))
+    standalone = replace(points_back, lead="", lead_at=None)
+    question = "新辅助化疗结束后一般几周做手术？"
+    for third, shown in ((points_back, False), (standalone, True)):
+        selection = Selection((first, lead, third), (first, third, lead))
+        answerer.selector.select = lambda *args, s=selection, **kwargs: s  # type: ignore[method-assign]
+        answer = answerer.answer(question)
+        assert not answer.refused and first.text.rstrip(".") in answer.text
+        assert lead.text.rstrip(".") not in answer.text
+        assert (third.text.rstrip("。") in answer.text) is shown
