@@ -16,7 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from core.settings import EmbeddingSettings, LLMSettings, Settings, UISettings
 from eval.gold import default_gold_files, load_gold
@@ -79,6 +79,17 @@ def _open(browser: Browser, url: str) -> Page:
     return page
 
 
+def _type_and_keep(page: Page, box: Locator, text: str, settle_ms: int = 500) -> None:
+    """Type text into a box until it is still there after the app had time to answer events."""
+    for _ in range(3):
+        box.fill(text)
+        box.blur()
+        page.wait_for_timeout(settle_ms)
+        if box.input_value() == text:
+            return
+    expect(box).to_have_value(text)
+
+
 def test_evaluation_tab_runs_and_plots(console_url: str, console_settings: Settings,
                                        browser: Browser, tmp_path: Path) -> None:
     items = len(load_gold(default_gold_files()))
@@ -121,8 +132,13 @@ def test_feedback_becomes_an_accepted_candidate(console_url: str, console_settin
     expect(page.locator("#ins-fb-passage-text textarea")).to_have_value(
         re.compile(re.escape(QUOTE)), timeout=TIMEOUT)
     expect(page.locator("#ins-fb-quote textarea")).not_to_have_value("")
-    page.locator("#ins-fb-quote textarea").fill(QUOTE)
+    # The typed quote must be the one in the box when the button is pressed: the app's own
+    # suggestion comes with the passage, and a late second copy of it (the picker's change
+    # event again when it loses focus) once replaced the typed quote in a CI run.
+    quote = page.locator("#ins-fb-quote textarea")
+    _type_and_keep(page, quote, QUOTE)
     page.locator("#ins-fb-facts textarea").fill("shrink | 缩小\nmetastatic cells | 转移细胞")
+    expect(quote).to_have_value(QUOTE)
     page.get_by_role("button", name="Add as gold candidate").click()
     verdict = page.locator("#ins-fb-verdict")
     expect(verdict).to_contain_text("Accepted as en-", timeout=TIMEOUT)
