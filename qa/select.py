@@ -302,6 +302,8 @@ _POINTS_BACK_EN = re.compile(
     r"|^(?:as a result|therefore|thus|hence|consequently|accordingly|for (?:this|that|these) "
     r"reasons?|because of (?:this|that))\b"
     r"|^that\s+(?:is|was|means|makes|explains)\b"
+    r"|^(?:while|although|though|because|since|as|if|when|once|unless|whereas)\s+(?:it|they|"
+    r"this|these|its|their)\b"
     r"|^(?:[a-z]+\s+){1,2}(?:this|these|such)\s+(?!is\b|was\b|are\b|were\b|as\b)[a-z]+",
     re.IGNORECASE,
 )

@@ -54,6 +54,7 @@ def test_a_sentence_that_points_back_is_recognised_in_both_languages() -> None:
                  "It can be an effective option when surgery is not feasible.",
                  "To address this issue, doctors adjust the treatment plan.",
                  "As a result, the lesions grow.", "- This process is called metastasis.",
+                 "While it can cause side effects, newer regimens are gentler.",
                  "这些微小病灶早期很难发现。", "因此需要等待血象恢复。"):
         assert leans_back(text), text
     for text in ("The purpose of neoadjuvant chemotherapy is to shrink the tumour.",
@@ -61,6 +62,7 @@ def test_a_sentence_that_points_back_is_recognised_in_both_languages() -> None:
                  "Targeted drugs such as cetuximab bind to EGFR.",
                  "However, a 1 cm tumour has doubled about 30 times.",
                  "Studies show that chemotherapy works.", "此外，化疗可以口服。",
+                 "While chemotherapy works, it can cause side effects.",
                  "其他治疗也可以考虑。"):
         assert not leans_back(text), text
 
