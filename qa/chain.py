@@ -4,6 +4,7 @@ selection -> one-sentence phrasing, each verified -> cited answer."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -224,6 +225,7 @@ class Answerer:
         elif ctx.evidence.covered:  # close passages, but no sentence in them answers
             reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
         missing = _own_terms(ctx.evidence.missing, ctx) if ctx.borrowed else ctx.evidence.missing
+        missing = _as_asked(missing, ctx.question)
         if missing and not ctx.evidence.absent:
             reason += f"; missing: {', '.join(missing)}"
         return replace(
@@ -283,6 +285,16 @@ def _own_terms(missing: Sequence[str], ctx: _Context) -> tuple[str, ...]:
     was searched with it are not what the reader is told is missing."""
     own = set(tokenize(ctx.focus))
     return tuple(term for term in missing if own.issuperset(term.split()))
+
+
+def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
+    """Missing terms in the words the question used ("during", not the index's "dure")."""
+    words: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][\w'-]*", question):
+        tokens = tokenize(word)
+        if len(tokens) == 1:
+            words.setdefault(tokens[0], word)
+    return tuple(" ".join(words.get(t, t) for t in term.split()) for term in terms)
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:

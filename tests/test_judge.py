@@ -304,3 +304,14 @@ def test_a_follow_ups_refusal_names_only_what_it_asked_about_as_missing(
     reason = answer.refusal_reason or ""
     assert "missing: " in reason and "hair" in reason.split("missing: ")[1]
     assert "grandmoth" not in reason  # a word of the previous question, in no passage
+
+
+def test_a_refusal_names_what_is_missing_in_the_readers_words() -> None:
+    from qa.bm25 import tokenize
+    from qa.chain import _as_asked
+
+    words = ("dye", "during", "chemotherapy")
+    stems = tuple(tokenize(w)[0] for w in words)
+    assert stems != words  # the index keeps stems ("dure")
+    assert _as_asked(stems, "Can I dye my hair during chemotherapy?") == words
+    assert _as_asked(("染发",), "我可以染发吗？") == ("染发",)
