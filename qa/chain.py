@@ -253,17 +253,20 @@ def preface_for(risk: safety.Assessment, lang: Lang) -> str:
         parts.append(safety.urgent_message(risk, lang))
     if safety.Risk.OVERRIDE in risk.risks:  # refused whole: no general information follows
         return "\n\n".join(parts)
-    if risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG}:
+    if _about_own_medicine(risk):
         parts.append(prompts.PERSONAL_MEDICATION(lang))
     return "\n\n".join(parts)
 
 
 def general_header(risk: safety.Assessment, lang: Lang) -> str:
     """The line that introduces source sentences after the no-personal-advice message."""
-    if safety.Risk.OVERRIDE in risk.risks or not risk.risks & {safety.Risk.PERSONAL_DOSING,
-                                                               safety.Risk.STOP_DRUG}:
+    if safety.Risk.OVERRIDE in risk.risks or not _about_own_medicine(risk):
         return ""
     return prompts.GENERAL_INFO_HEADER(lang)
+
+
+def _about_own_medicine(risk: safety.Assessment) -> bool:
+    return bool(risk.risks & {safety.Risk.PERSONAL_DOSING, safety.Risk.STOP_DRUG})
 
 
 def override_refusal(risk: safety.Assessment, lang: Lang, preface: str,

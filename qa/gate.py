@@ -136,8 +136,7 @@ def _rendered_names_present(english: str | None, folded: str) -> bool:
     rendering: the drug names it has (by stem) must all be in the passages."""
     if not english:
         return False
-    names = [m.group().casefold() for m in drugs.DRUG_STEM.finditer(
-        glossary.blank_names(english))]
+    names = drugs.names(glossary.blank_names(english))
     return bool(names) and all(name in folded for name in names)
 
 

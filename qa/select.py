@@ -123,16 +123,17 @@ class SentenceSelector:
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = flags_of(text)
-            lead, lead_at = leads.get((n, start), ("", None))
-            if leans_back(text) and lead_at is None:
+            lead_in = leads.get((n, start))
+            if (n, start) in leads and lead_in is None:
                 flags += ("dangling",)  # what it points back to is not in the passage
+            lead, lead_at = lead_in or ("", None)
             fits = answer_type.supplies(text, asks, question)
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
                      - w.rank * (n - 1) - w.penalty * len(flags)
                      - w.narrower * _narrower(text, named))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
                                     round(keyword, 4), fits, flags, round(score, 5),
-                                    lead if lead_at else "", lead_at))
+                                    lead, lead_at))
         # Headings, teasers, fragments and references are never the answer while a prose
         # sentence is available: they rank after every unflagged sentence.
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
@@ -251,19 +252,22 @@ def _key(sentence: str) -> str:
 
 
 def _leads(passages: Sequence[Passage], pieces: Sequence[tuple[int, int, int, str]],
-           ) -> dict[tuple[int, int], tuple[str, tuple[int, int] | None]]:
+           ) -> dict[tuple[int, int], tuple[str, tuple[int, int]] | None]:
     """For each candidate that points back, the sentence before it in its own passage and where
     that one is a candidate (its first copy); None where there is none that stands alone (the
     passage starts with it, or the one before is a heading or points back itself)."""
     where = {_key(text): (n, start) for n, start, _, text in pieces}
-    out: dict[tuple[int, int], tuple[str, tuple[int, int] | None]] = {}
+    split: dict[int, list[tuple[int, str]]] = {}  # each passage split once
+    out: dict[tuple[int, int], tuple[str, tuple[int, int]] | None] = {}
     for n, start, _, text in pieces:
         if not leans_back(text):
             continue
-        before = [s for at, s in _text_sentences(passages[n - 1].text) if at < start]
+        if n not in split:
+            split[n] = _text_sentences(passages[n - 1].text)
+        before = [s for at, s in split[n] if at < start]
         lead = before[-1] if before else ""
         fit = bool(lead) and not flags_of(lead) and not leans_back(lead)
-        out[(n, start)] = (lead, where.get(_key(lead)) if fit else None)
+        out[(n, start)] = (lead, where[_key(lead)]) if fit else None
     return out
 
 
