@@ -59,6 +59,11 @@ class LlamaCppChat(BaseChatModel):
     _llama: Any = PrivateAttr(default=None)
     _formatter: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # The evaluated prompt of the latest first rating of each fixed prefix (the messages before
+    # the last: the judge's system prompt, with or without its worked examples), kept out of
+    # the prompt cache: rewrites and translations between two questions fill that cache and
+    # pushed the judge's long fixed prefix out of it.
+    _rated: dict[tuple[tuple[str, str], ...], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -137,13 +142,17 @@ class LlamaCppChat(BaseChatModel):
             started = time.perf_counter()
             done = llama_cpp.Llama.longest_token_prefix(
                 llama.input_ids[: llama.n_tokens].tolist(), tokens)
-            done = _from_cache(llama, tokens, done)
+            fixed = tuple((m.type, str(m.content)) for m in messages[:-1])
+            done = _from_state(llama, self._rated.get(fixed), tokens, done)
             llama.n_tokens = min(done, len(tokens) - 1)  # at least one token to evaluate
             llama.eval(tokens[llama.n_tokens:])
-            if llama.cache is not None and done < len(tokens) // 2:
-                # The first candidate of a question: keep the judge's system prompt evaluated
+            if done < len(tokens) // 2:
+                # The first candidate of a question: keep the judge's fixed prefix evaluated
                 # for the next question, after rewrites and translations used the context.
-                llama.cache[tokens] = llama.save_state()
+                self._rated.pop(fixed, None)
+                self._rated[fixed] = llama.save_state()
+                while len(self._rated) > _RATED_PREFIXES:
+                    self._rated.pop(next(iter(self._rated)))  # the least recently saved
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
                                            shape=(llama.n_vocab(),)).astype(np.float64)
             self._timed(started, {"usage": {"prompt_tokens": len(tokens),
@@ -196,14 +205,10 @@ class LlamaCppChat(BaseChatModel):
                 self._timed(started)
 
 
-def _from_cache(llama: Any, tokens: list[int], done: int) -> int:
-    """Loads the cached state sharing the longest prefix with tokens when it shares more than
-    the context holds (`done` tokens); returns the prefix length now evaluated."""
-    if llama.cache is None:
-        return done
-    try:
-        item = llama.cache[tokens]
-    except KeyError:
+def _from_state(llama: Any, item: Any, tokens: list[int], done: int) -> int:
+    """Loads a saved state (or none) when it shares more of tokens' prefix than the context
+    holds (`done` tokens); returns the prefix length now evaluated."""
+    if item is None:
         return done
     shared = llama.longest_token_prefix(item.input_ids[: item.n_tokens].tolist(), tokens)
     if shared <= done:
@@ -223,6 +228,10 @@ def _grammar(text: str) -> Any:
 
     return LlamaGrammar.from_string(text, verbose=False)
 
+
+# Fixed rating prefixes kept evaluated (the judge has two: English questions, with the worked
+# examples, and Chinese ones); each state holds ~165 MB, as in the prompt cache.
+_RATED_PREFIXES = 2
 
 # 512 MB holds three evaluated prompts of the bundled model (about 165 MB each, see ram_cache).
 CACHE_BYTES = 512 << 20
