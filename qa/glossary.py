@@ -175,17 +175,22 @@ _ACRONYM = re.compile(r"[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*")
 
 
 def hints(text: str, target: str) -> list[tuple[str, str]]:
-    """(term as written in text, its form in the target language) for each drug, test and
-    cancer the text names in the other language, in order of appearance: given to the model with
-    a sentence to translate, so a drug comes out as 尼妥珠单抗 and not as a guessed
-    transliteration (the verifier requires these names in a translation)."""
+    """(term as written in text, its form in the target language) for each drug, test, cancer
+    and treatment the text names in the other language, in order of appearance (a term once,
+    whatever its case): given to the model with a sentence to translate, so a drug comes out as
+    尼妥珠单抗 and not as a guessed transliteration, and neoadjuvant chemotherapy as 新辅助化疗,
+    not 辅助化疗 (adjuvant), which the verifier rejects."""
     out: dict[str, str] = {}
+    seen: set[str] = set()
     for position, entry, side in _matches(text):
-        named = concept(entry).kind in ("drug", "test", "cancer") and not is_generic(entry)
+        named = concept(entry).kind in ("drug", "test", "cancer", "treatment")
         if not named or (side == "zh") == (target == "zh"):
             continue
         zh_terms, en_terms = _entries()[entry]
         span = _span_at(text, position, side)
+        if span.casefold() in seen:
+            continue
+        seen.add(span.casefold())
         if target == "zh" and _ACRONYM.fullmatch(span):
             out.setdefault(span, span)  # Chinese writing keeps PET-CT, MRI, HER2 as they are
         else:

@@ -233,11 +233,21 @@ def test_translation_hints_name_drugs_tests_and_cancers_in_the_target_language()
     assert glossary.hints("Patients get oxaliplatin.", "en") == []  # nothing to translate
 
 
+def test_translation_hints_name_treatments_once_whatever_the_case() -> None:
+    # the model had written 辅助化疗 (adjuvant) for neoadjuvant chemotherapy without the hint
+    pairs = glossary.hints("Neoadjuvant chemotherapy is also at risk, and some patients do not "
+                           "benefit from neoadjuvant chemotherapy.", "zh")
+    assert pairs == [("Neoadjuvant chemotherapy", "新辅助化疗")]
+    assert dict(glossary.hints("肿瘤缩小后再做手术。", "en")) == {"做手术": "surgery",
+                                                        "肿瘤缩小": "shrink the tumor"}
+
+
 def test_advanced_is_the_stage_only_next_to_a_cancer_word() -> None:
     # "Advanced techniques" had been hinted as 晚期技术 ("late-stage techniques")
-    assert glossary.hints("Advanced techniques such as SBRT deliver high doses.", "zh") == []
+    assert glossary.hints("Advanced techniques such as SBRT deliver high doses.", "zh") == [
+        ("SBRT", "SBRT")]  # the treatment, not the stage
     assert dict(glossary.hints("For patients with advanced tumors, surgery is rare.", "zh")) \
-        == {"advanced tumors": "晚期"}
+        == {"advanced tumors": "晚期", "surgery": "手术"}
 
 
 def test_blanking_names_keeps_offsets_and_only_numbered_names_on_request() -> None:
