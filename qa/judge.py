@@ -7,9 +7,7 @@ a server without token probabilities replies yes or no under a llama.cpp grammar
   one that answers it, and the 1.5B model tells them apart better when it reads them one by one
   (on the dev split, the evidence sentence came first for 0.35 of questions by score alone,
   0.49 re-ranked over six candidates). Asked to pick from a numbered list, it nearly always
-  picks the first: one sentence per call. An English question's candidate comes after a few
-  worked examples (prompts.JUDGE_EXAMPLES: a sentence on the topic that does not answer is a
-  "no"), which the local model keeps evaluated (qa.llm).
+  picks the first: one sentence per call.
 - A question none of whose three best candidates gets a "yes" (the exact word the yes/no
   grammar allows being likelier than "no") is refused when the best score is below the trusted
   score ("Can I drink coffee during chemo?" answered with how chemotherapy works); a
@@ -26,9 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 
-from core.text import language_of
 from qa import prompts
 from qa.llm import backend_errors, failure_detail
 from qa.select import Candidate, Selection
@@ -104,15 +101,9 @@ class Judge:
 
     @staticmethod
     def _messages(question: str, sentence: str) -> list[Any]:
-        """An English question's candidate comes after the worked examples (earlier turns)."""
-        messages: list[Any] = [SystemMessage(content=prompts.JUDGE_SYSTEM)]
-        if language_of(question) == "en":
-            for asked, example, reply in prompts.JUDGE_EXAMPLES:
-                messages += [HumanMessage(content=prompts.JUDGE.format(question=asked,
-                                                                       sentence=example)),
-                             AIMessage(content=reply)]
-        return [*messages, HumanMessage(content=prompts.JUDGE.format(
-            question=question, sentence=sentence.strip()))]
+        return [SystemMessage(content=prompts.JUDGE_SYSTEM),
+                HumanMessage(content=prompts.JUDGE.format(question=question,
+                                                          sentence=sentence.strip()))]
 
 
 def rating_of(logprobs: Mapping[str, Any] | None) -> Rating | None:

@@ -241,23 +241,6 @@ JUDGE = (
     "Question: {question}\n\nDoes the sentence below answer this question? Reply yes or no."
     "\n\nSentence: {sentence}"
 )
-# Worked examples the model reads before an English question's candidate (as earlier turns of
-# the chat): a sentence on the question's topic that does not answer it is a "no". Written for
-# the check, on topics outside the corpus. They sit in the fixed prefix the local model keeps
-# evaluated (qa.llm), so they cost time once. Dev split, 35 English questions x 6 candidates:
-# the evidence sentence rated first 0.57 -> 0.74 (Chinese questions: 0.61 -> 0.58, so none).
-JUDGE_EXAMPLES = (
-    ("How often should my blood counts be checked during chemotherapy?",
-     "Blood tests are an important part of cancer care.", "no"),
-    ("How often should my blood counts be checked during chemotherapy?",
-     "A full blood count is usually taken before every cycle to make sure it is safe to give "
-     "the next dose.", "yes"),
-    ("放疗期间皮肤发红怎么办？",
-     "Radiotherapy uses high-energy rays to destroy cancer cells.", "no"),
-    ("放疗期间皮肤发红怎么办？",
-     "Keep the treated skin clean and dry, and use only the creams your radiotherapy team "
-     "recommends.", "yes"),
-)
 # llama.cpp grammar (GBNF): the reply can only be one of the two words.
 YES_NO_GRAMMAR = 'root ::= "yes" | "no"'
 JUDGED_NO_REASON = Bilingual(

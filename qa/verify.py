@@ -22,7 +22,8 @@ Similarity = Callable[[str, str], float]
 # 2: a multiple in a word matches 倍 ("more than doubled", 增加一倍以上).
 # 3: an abbreviation spelled out in its sentence may be left out of a translation; glossary
 #    forms 预后 = outcomes, 生存 = survival.
-# 4: 不佳 ("poor") negates nothing, as 不良.
+# 4: 不佳 ("poor") negates nothing, as 不良; "invisible" may be 隐藏的 ("hidden"), which counts
+#    as a lexical negative on both sides (hidden / occult, 隐藏 / 隐匿).
 REVISION = 4
 
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
@@ -33,7 +34,7 @@ REVISION = 4
 _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|without|cannot|none|neither|nor|unless|n't|nothing|nobody|avoid\w*|"
     r"rarely|seldom|unnecessary|unable|insufficient|inadequate|incomplete\w*|invisible|"
-    r"undetect\w*|ineffective|impossible|fail(?:s|ed|ure|ing)?|"
+    r"undetect\w*|hidden|occult|ineffective|impossible|fail(?:s|ed|ure|ing)?|"
     r"lack(?:s|ed|ing)?|absen(?:t|ce)|lost|lose|loses)\b|n't\b",
     re.IGNORECASE,
 )
@@ -41,7 +42,7 @@ _ZH_NOT_NEGATING = ("不断", "不同", "不少", "不久", "不仅", "不但", 
                     "不良", "不佳", "不适", "不一定", "非常", "未来", "无论", "别人", "别的",
                     "特别", "分别", "区别", "差别", "类别", "级别", "个别", "识别", "鉴别",
                     "告别", "必不可少", "不可或缺")
-_ZH_NEGATION = re.compile(r"[不没无未勿别非]|失去|缺乏|缺少|失败")
+_ZH_NEGATION = re.compile(r"[不没无未勿别非]|失去|缺乏|缺少|失败|隐藏|隐匿")
 # Limits on a quantity: "at least 6 weeks" is not "within 6 weeks" (6周内). A cue counts only
 # next to a number ("over time" or "outweigh" are not limits).
 _NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|" \

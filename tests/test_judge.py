@@ -146,21 +146,6 @@ def test_the_judge_rates_with_token_probabilities_where_the_model_gives_them() -
                                                                                       False)
 
 
-def test_an_english_question_is_rated_after_the_worked_examples_a_chinese_one_without() -> None:
-    llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.8])
-    judge = Judge(llm)
-    judge.rate("Can I drink coffee?", "Coffee is fine.")
-    judge.rate("化疗期间可以喝咖啡吗？", "Coffee is fine.")
-    english, chinese = llm.judged
-    # system prompt, then each example as an earlier turn with its reply, then the candidate
-    assert len(english) == 2 + 2 * len(prompts.JUDGE_EXAMPLES) and len(chinese) == 2
-    replies = [m.content for m in english if m.type == "ai"]
-    assert replies == [reply for _, _, reply in prompts.JUDGE_EXAMPLES]
-    assert {"yes", "no"} <= set(replies)  # both answers shown
-    assert "Coffee is fine." in english[-1].content and "Coffee is fine." in chinese[-1].content
-    assert english[0].content == chinese[0].content == prompts.JUDGE_SYSTEM
-
-
 def test_the_judge_sends_the_yes_no_grammar_and_reads_the_reply() -> None:
     llm = ScriptedChat(replies=["unused"], calls=[], verdicts=["no"], judged=[])
     assert Judge(llm).answers("Can I drink coffee?", "Chemotherapy drugs peak.") is False

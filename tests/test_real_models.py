@@ -124,7 +124,7 @@ def test_the_local_model_rates_the_sentence_that_answers_above_one_on_the_topic(
     reply = llm.invoke("Reply with the single word: ready", max_tokens=4, temperature=0.0)
     assert "ready" in str(reply.content).lower()
     # After that generation replaced the context, a new question's first rating starts from the
-    # kept judge prompt (system prompt and worked examples), not from nothing, and rates the same.
+    # kept judge prompt (system prompt and instruction), not from nothing, and rates the same.
     llama = llm._load()
     rate_again = judge.rate(question, "Nasopharyngeal cancer is common in southern China.")
     assert rate_again is not None and abs(rate_again.p - unrelated.p) < 0.02
@@ -139,9 +139,7 @@ def test_the_local_model_rates_the_sentence_that_answers_above_one_on_the_topic(
     cold = llama.tokenize(llm._chat_prompt(llama, Judge._messages(
         "Is chemotherapy given before surgery?", "It often is.")).encode(), add_bos=False,
         special=True)
-    # the fixed prefix (system prompt and worked examples) is most of the prompt: only the
-    # question and the sentence are evaluated
-    assert evaluated and evaluated[-1] < len(cold) // 3, (evaluated, len(cold))
+    assert evaluated and evaluated[-1] < len(cold) - 20, (evaluated, len(cold))
 
 
 def test_instructions_inside_a_document_change_nothing(local_answerer) -> None:

@@ -115,6 +115,8 @@ def test_a_lower_bound_turned_into_an_upper_bound_is_rejected() -> None:
 def test_negation_ignores_lexicalised_chinese_words() -> None:
     assert not negated("化疗的不良反应包括恶心和乏力。")
     assert not negated("如果治疗效果不佳，医生会调整方案。")  # 不佳 "poor", as 不良
+    # "invisible" (a lexical negative) may come out as 隐藏的 "hidden": both sides count it
+    assert negated("化疗可早期杀死隐藏的转移细胞。") and negated("It kills hidden cells early.")
     assert not negated("如果使用索拉非尼治疗，停药1到2周后可以考虑手术。")  # 非 inside a drug name
     assert not negated("肿瘤在化疗后不断缩小，但不同患者差别很大。")  # words that negate nothing
     assert negated("早期肿瘤通常无需新辅助化疗。")
