@@ -22,9 +22,10 @@ Similarity = Callable[[str, str], float]
 # 2: a multiple in a word matches 倍 ("more than doubled", 增加一倍以上).
 # 3: an abbreviation spelled out in its sentence may be left out of a translation; glossary
 #    forms 预后 = outcomes, 生存 = survival.
-# 4: 不佳 ("poor") negates nothing, as 不良; "invisible" may be 隐藏的 ("hidden"), which counts
-#    as a lexical negative on both sides (hidden / occult, 隐藏 / 隐匿).
-REVISION = 4
+# 4: 不佳 ("poor") negates nothing, as 不良.
+# 5: "invisible" may be 隐藏的 ("hidden"), which counts as a lexical negative on both sides
+#    (hidden / occult, 隐藏 / 隐匿).
+REVISION = 5
 
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
 # both sides ("insufficient" / 不足, "invisible" / 无法看到, "failure to" / 未能), so a faithful
