@@ -60,9 +60,8 @@ class LlamaCppChat(BaseChatModel):
     _formatter: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     # The evaluated prompt of the latest first rating of each fixed prefix (the messages before
-    # the last: the judge's system prompt, with or without its worked examples), kept out of
-    # the prompt cache: rewrites and translations between two questions fill that cache and
-    # pushed the judge's long fixed prefix out of it.
+    # the last: the judge's system prompt), kept out of the prompt cache: rewrites and
+    # translations between two questions fill that cache and pushed the judge's prompt out.
     _rated: dict[tuple[tuple[str, str], ...], Any] = PrivateAttr(default_factory=dict)
 
     @property
@@ -229,8 +228,8 @@ def _grammar(text: str) -> Any:
     return LlamaGrammar.from_string(text, verbose=False)
 
 
-# Fixed rating prefixes kept evaluated (the judge has two: English questions, with the worked
-# examples, and Chinese ones); each state holds ~165 MB, as in the prompt cache.
+# Fixed rating prefixes kept evaluated (the judge uses one; a second caller with its own system
+# prompt would not evict it); each state holds ~165 MB, as in the prompt cache.
 _RATED_PREFIXES = 2
 
 # 512 MB holds three evaluated prompts of the bundled model (about 165 MB each, see ram_cache).
