@@ -180,22 +180,19 @@ def hints(text: str, target: str) -> list[tuple[str, str]]:
     whatever its case): given to the model with a sentence to translate, so a drug comes out as
     尼妥珠单抗 and not as a guessed transliteration, and neoadjuvant chemotherapy as 新辅助化疗,
     not 辅助化疗 (adjuvant), which the verifier rejects."""
-    out: dict[str, str] = {}
-    seen: set[str] = set()
+    out: dict[str, tuple[str, str]] = {}  # by the term's casefolded form: the first wins
     for position, entry, side in _matches(text):
         named = concept(entry).kind in ("drug", "test", "cancer", "treatment")
         if not named or (side == "zh") == (target == "zh"):
             continue
         zh_terms, en_terms = _entries()[entry]
         span = _span_at(text, position, side)
-        if span.casefold() in seen:
-            continue
-        seen.add(span.casefold())
         if target == "zh" and _ACRONYM.fullmatch(span):
-            out.setdefault(span, span)  # Chinese writing keeps PET-CT, MRI, HER2 as they are
+            form = span  # Chinese writing keeps PET-CT, MRI, HER2 as they are
         else:
-            out.setdefault(span, zh_terms[0] if target == "zh" else en_terms[0])
-    return list(out.items())
+            form = zh_terms[0] if target == "zh" else en_terms[0]
+        out.setdefault(span.casefold(), (span, form))
+    return list(out.values())
 
 
 def mentions(text: str) -> dict[int, str]:

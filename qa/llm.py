@@ -150,7 +150,7 @@ class LlamaCppChat(BaseChatModel):
                 # for the next question, after rewrites and translations used the context.
                 self._rated.pop(fixed, None)
                 self._rated[fixed] = llama.save_state()
-                while len(self._rated) > _RATED_PREFIXES:
+                if len(self._rated) > _RATED_PREFIXES:
                     self._rated.pop(next(iter(self._rated)))  # the least recently saved
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
                                            shape=(llama.n_vocab(),)).astype(np.float64)
