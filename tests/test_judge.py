@@ -175,7 +175,7 @@ def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settin
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
     assert answer.refused and answer.backend == "judge"
-    assert answer.refusal_reason.startswith("none of the 3 closest sentences")
+    assert answer.refusal_reason.startswith("none of the 6 closest sentences")
     assert answer.text.startswith(prompts.NOT_COVERED("en"))
     assert llm.calls == [] and len(llm.judged) == 3  # no phrasing call for a refusal
 
