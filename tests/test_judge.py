@@ -96,6 +96,21 @@ def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
                   choose=first_two).refuse
 
 
+def test_by_default_a_refusal_weighs_every_rated_candidate() -> None:
+    """The ratings are made for the re-ranking anyway: a "yes" from the fifth of six rated
+    candidates is enough to answer (looking at the first three only would refuse)."""
+    six = [candidate(f"Sentence number {i} about surgery.", 0.80 - i / 100) for i in range(6)]
+    selection = Selection(chosen=tuple(six[:2]), ranked=tuple(six))
+    ask, asked = asker({c.text: 0.9 if i == 4 else 0.1 for i, c in enumerate(six)})
+    defaults = AnswerSettings()
+    result = review(selection, "q", ask, look=defaults.judge_look, rerank=defaults.judge_rerank,
+                    trust=0.95, weight=defaults.judge_weight, choose=first_two)
+    assert len(asked) == 6 and not result.refuse
+    assert result.selection.chosen[0].text == six[4].text
+    assert review(selection, "q", ask, look=3, rerank=defaults.judge_rerank, trust=0.95,
+                  weight=defaults.judge_weight, choose=first_two).refuse
+
+
 def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, asked = asker({B.text: False, C.text: False})
@@ -170,19 +185,20 @@ def test_a_backend_failure_is_no_verdict_and_is_described() -> None:
 
 def test_the_chain_refuses_when_no_close_sentence_answers(retriever, hash_settings) -> None:  # noqa: F811
     strict = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=2.0, judge_rerank=3)})
+        min_sentence_score=0.0, judge_trust=2.0, judge_rerank=3, judge_look=3)})
     answerer, llm = chain(retriever, strict, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
     assert answer.refused and answer.backend == "judge"
-    assert answer.refusal_reason.startswith("none of the 6 closest sentences")
+    assert answer.refusal_reason.startswith("none of the 3 closest sentences")
     assert answer.text.startswith(prompts.NOT_COVERED("en"))
     assert llm.calls == [] and len(llm.judged) == 3  # no phrasing call for a refusal
 
 
 def test_the_chain_rates_but_never_refuses_a_trusted_sentence(retriever, hash_settings) -> None:  # noqa: F811
     trusting = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_trust=-1.0, judge_rerank=4, simplify=False)})
+        min_sentence_score=0.0, judge_trust=-1.0, judge_rerank=4, judge_look=4,
+        simplify=False)})
     answerer, llm = chain(retriever, trusting, "A plain sentence.")
     llm.verdicts = ["no"]
     answer = answerer.answer(SURGERY_Q)
@@ -202,7 +218,7 @@ def _answered_without_asking(retriever, settings: Settings) -> None:  # noqa: F8
 def test_the_chain_shows_first_the_sentence_the_model_rates_highest(
         retriever, hash_settings) -> None:  # noqa: F811
     settings = hash_settings.model_copy(update={"answer": AnswerSettings(
-        min_sentence_score=0.0, judge_rerank=3, simplify=False)})
+        min_sentence_score=0.0, judge_rerank=3, judge_look=3, simplify=False)})
     # two sentences: the one rated may be read with the one before it, and shown after it
     answerer, _ = chain(retriever, settings, "unused", sentences=2)
     llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[0.0, 1.0, 0.0])
