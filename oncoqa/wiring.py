@@ -217,15 +217,17 @@ def phrase_memory(settings: Settings) -> Any:
 
 def pretranslation(answerer: Any, targets: Sequence[Lang] | None = None) -> Any:
     """(phraser, work) to translate ahead for an answerer make_answerer built (qa.pretranslate):
-    every prose sentence of the live index, for each target language it is not in; None when
-    there is nothing to do (no model, no phrase memory, or the compose design)."""
+    every document title and prose sentence of the live index, for each target language it is
+    not in; None when there is nothing to do (no model, no phrase memory, or the compose
+    design)."""
     from qa import pretranslate
 
     inner = getattr(answerer, "inner", answerer)
     phraser = getattr(inner, "phraser", None)
     if phraser is None or phraser.llm is None or phraser.memory is None:
         return None
-    work = pretranslate.plan(inner.retriever.live_texts(), tuple(targets or pretranslate.LANGS))
+    work = pretranslate.plan(inner.retriever.live_texts(), tuple(targets or pretranslate.LANGS),
+                             titles=inner.retriever.live_titles())
     return phraser, work
 
 

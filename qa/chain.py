@@ -211,7 +211,10 @@ class Answerer:
         if ctx.evidence.absent:
             message = prompts.NOT_MENTIONED(
                 lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
-        topics = list(dict.fromkeys(p.title for p in ctx.passages[:3]))
+        # The closest documents by title, translated where a verified translation is
+        # remembered (qa.pretranslate makes them ahead; a refusal never waits for the model).
+        topics = list(dict.fromkeys(self.phraser.recalled(p.title, lang) or p.title
+                                    for p in ctx.passages[:3]))
         if topics and ctx.evidence.best_dense > 0:
             quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
                 prompts.TOPIC(lang, title=t) for t in topics[:2])

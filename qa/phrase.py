@@ -88,6 +88,19 @@ class Phraser:
         keys = self._keys(source, target, hint, same=same, retry=retry)
         return self._recall(keys, candidate, target) is not None
 
+    def recalled(self, text: str, target: Lang) -> str | None:
+        """A verified phrasing of text in target from the memory alone, never a model call
+        (for a refusal, which must not wait: the documents' titles are translated ahead);
+        None when none is remembered or the remembered attempts all failed."""
+        candidate = Candidate(text.strip(), 0, 0, len(text.strip()), script_of(text), 0.0, 0.0,
+                              False, (), 0.0)
+        if candidate.language == target:
+            return candidate.text
+        keys = self._keys(candidate.text, target, term_hints(candidate.text, target),
+                          same=False, retry=True)
+        known = self._recall(keys, candidate, target)
+        return known.text if known is not None and known.mode == "translation" else None
+
     @staticmethod
     def _instructions(source: str, target: Lang, hint: str, *, same: bool,
                       retry: bool) -> list[str]:

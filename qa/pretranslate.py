@@ -34,14 +34,23 @@ class Progress:
 Work = tuple[Candidate, Lang]  # a source sentence and the language to translate it into
 
 
-def plan(texts: Iterable[str], targets: Sequence[Lang] = LANGS) -> list[Work]:
+def plan(texts: Iterable[str], targets: Sequence[Lang] = LANGS,
+         titles: Iterable[str] = ()) -> list[Work]:
     """Each distinct prose sentence of the texts, for every target language it is not in
     (headings, teasers, fragments and references are left out: selection puts them last).
-    Sentences for the first target come first."""
-    sentences = [Candidate(text, 0, start, end, script_of(text), 0.0, 0.0, False, (), 0.0)
-                 for _, start, end, text in distinct_sentences(texts)]
-    sentences = [c for c in sentences if c.language in LANGS and not flags_of(c.text)]
-    return [(c, target) for target in targets for c in sentences if c.language != target]
+    The documents' titles come first (a refusal names the closest documents by title, in the
+    reader's language when a verified translation is remembered), then the sentences; those
+    for the first target before those for the next."""
+    named = [_sentence(title.strip()) for title in dict.fromkeys(titles) if title.strip()]
+    sentences = [_sentence(text, start, end) for _, start, end, text in distinct_sentences(texts)
+                 if not flags_of(text)]
+    return [(c, target) for group in (named, sentences) for target in targets for c in group
+            if c.language in LANGS and c.language != target]
+
+
+def _sentence(text: str, start: int = 0, end: int | None = None) -> Candidate:
+    end = len(text) if end is None else end
+    return Candidate(text, 0, start, end, script_of(text), 0.0, 0.0, False, (), 0.0)
 
 
 def run(phraser: Phraser, work: Sequence[Work], *, retry: bool = True,

@@ -99,6 +99,12 @@ class HybridRetriever(BaseRetriever):
         view = self.view()
         return (text for _, text, _ in keywords.live_chunks(self.store.collection, view.valid))
 
+    def live_titles(self) -> list[str]:
+        """The title of every live document of the current index version, each once."""
+        view = self.view()
+        return list(dict.fromkeys(meta.title for _, _, meta in keywords.live_chunks(
+            self.store.collection, view.valid)))
+
     def _keyword_index(self, version: str, valid: dict[str, str]) -> BM25Index:
         def docs() -> Iterator[tuple[str, str]]:
             return ((cid, text) for cid, text, _ in keywords.live_chunks(self.store.collection,

@@ -28,6 +28,9 @@ from tests.test_memory import TRANSLATION, WRONG
 from ui import chat
 
 ZH_SOURCE = "新辅助化疗可以使肿瘤缩小，让原本无法切除的肿瘤变得可以手术切除。"
+TITLE = "What Is Neoadjuvant Chemotherapy?"  # the title of the seed document 000
+TITLE_TRANSLATION = "什么是新辅助化疗？"
+ZH_TITLE = "鼻咽癌为什么会在治疗期间转移"
 
 
 def phraser(path: Path, *replies: str, fail: bool = False) -> tuple[Phraser, ScriptedChat]:
@@ -42,6 +45,64 @@ def test_the_plan_takes_each_prose_sentence_once_for_the_other_language() -> Non
     assert [(c.text, target) for c, target in work] == [(SURGERY_SOURCE, "zh"),
                                                          (ZH_SOURCE, "en")]
     assert [t for _, t in pretranslate.plan(texts, ("en",))] == ["en"]
+
+
+def test_the_documents_titles_come_first_whatever_their_form() -> None:
+    title = "What Is Neoadjuvant Chemotherapy?"  # a heading: never a sentence of the plan
+    work = pretranslate.plan([f"{title}\n{SURGERY_SOURCE}"], titles=[title, title, ZH_TITLE, " "])
+    assert [(c.text, t) for c, t in work] == [(title, "zh"), (ZH_TITLE, "en"),
+                                               (SURGERY_SOURCE, "zh")]
+
+
+def test_a_title_translated_ahead_is_recalled_without_a_model_call(tmp_path: Path) -> None:
+    path = tmp_path / "memory.sqlite3"
+    ahead, _ = phraser(path, TITLE_TRANSLATION)
+    assert pretranslate.run(ahead, pretranslate.plan([], titles=[TITLE])).translated == 1
+    reader, llm = phraser(path, WRONG)
+    assert reader.recalled(TITLE, "zh") == TITLE_TRANSLATION
+    assert reader.recalled(TITLE, "en") == TITLE  # already in the reader's language
+    assert reader.recalled("Why does nasopharyngeal carcinoma spread?", "zh") is None
+    assert llm.calls == []  # never asked: a refusal does not wait for the model
+    rejected, _ = phraser(tmp_path / "other.sqlite3", "什么是放射治疗？")  # not the same title
+    assert pretranslate.run(rejected, pretranslate.plan([], titles=[TITLE])).quoted == 1
+    assert rejected.recalled(TITLE, "zh") is None
+
+
+# The seed documents' titles, as a model could translate them.
+SEED_TITLES = {
+    TITLE: TITLE_TRANSLATION,
+    "Metastatic Tumors Treatment: Exploring Options for Effective Management":
+        "转移性肿瘤的治疗：探索有效管理的选择",
+    "Neoadjuvant chemotherapy for initially resectable colorectal cancer liver metastases "
+    "(review abstract, English with Chinese translation)":
+        "初始可切除结直肠癌肝转移的新辅助化疗（综述摘要，英文附中文翻译）",
+    "Why does nasopharyngeal carcinoma metastasize during treatment": ZH_TITLE,
+    "When should chemotherapy be stopped? It's too late to see drug resistance in imaging!":
+        "化疗应该什么时候停止？等到影像学上看到耐药就太晚了！",
+}
+
+
+def test_a_chinese_refusal_names_the_closest_documents_by_their_translated_titles(
+        settings: Settings) -> None:
+    embeddings = HashEmbeddings()
+    ingest(settings, embeddings)
+    gate = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={
+        "min_score": 0.2, "min_score_zh": 0.2})})  # hash-embedding cosines: gates to match
+    store, registry = open_index(gate, embeddings)
+    retriever = HybridRetriever(store=store, registry=registry, config=gate.retrieval)
+    assert set(retriever.live_titles()) == set(SEED_TITLES)
+    question = "吃布洛芬的话，化疗结束后多久可以手术？"  # no passage mentions the drug
+    before = make_answerer(retriever, None, gate).answer(question)
+    shown = [t for t in SEED_TITLES if f"《{t}》" in before.text]
+    assert before.refused and len(shown) == 2  # nothing translated ahead yet
+    llm = ScriptedChat(replies=[SEED_TITLES[t] for t in shown], calls=[])
+    after = make_answerer(retriever, llm, gate)
+    after.phraser.similarity = None  # hash vectors carry no meaning across languages
+    assert pretranslate.run(after.phraser, pretranslate.plan([], titles=shown)).translated == 2
+    answer = after.answer(question)
+    assert answer.refused and all(f"《{SEED_TITLES[t]}》" in answer.text for t in shown)
+    assert not any(t in answer.text for t in shown)
+    assert len(llm.calls) == 2  # the two translations made ahead: the refusal made no call
 
 
 def test_a_sentence_translated_ahead_is_shown_without_a_model_call(tmp_path: Path) -> None:
@@ -97,7 +158,9 @@ def test_the_work_covers_the_live_index(settings: Settings, tmp_path: Path) -> N
     assert phraser_.memory is not None and phraser_.memory.path == settings.phrase_memory_path
     sources = {c.text.strip() for c, _ in work}
     assert len(sources) > 50 and {t for _, t in work} == {"zh", "en"}
-    assert all(text in "".join(retriever.live_texts()) for text in sources)
+    titles = set(retriever.live_titles())
+    assert titles <= sources and len(titles) == 5  # the seed documents' titles are work too
+    assert all(text in "".join(retriever.live_texts()) for text in sources - titles)
     assert pretranslation(make_answerer(retriever, None, settings)) is None  # no model
 
 
