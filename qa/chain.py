@@ -166,7 +166,7 @@ class Answerer:
         english = self._english(focus) if lang == "zh" and evidence.covered else None
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
-        selection = self.selector.select(queries, terms, passages, lang)
+        selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
         return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
                         selection)
 

@@ -65,6 +65,9 @@ class Candidate:
     # ...", "These lesions ..."): rated and shown together. Where that one is a candidate.
     lead: str = ""
     lead_at: tuple[int, int] | None = None
+    # Its document's title names a cancer and the question names others, none of them: a
+    # sentence about another cancer is never shown in support of the direct answer.
+    other_cancer: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,11 @@ class SentenceSelector:
         self._cache_size = cache_size
 
     def select(self, queries: Sequence[str], terms: Sequence[str], passages: Sequence[Passage],
-               lang: Lang) -> Selection:
+               lang: Lang, *, topic: str = "") -> Selection:
         """queries: the question, then its English renderings (a sentence's similarity is its
-        best against any); terms: the question's index terms, glossary included."""
+        best against any); terms: the question's index terms, glossary included; topic: the
+        question with what a follow-up borrowed from the conversation (default: the queries),
+        for the cancers it is about."""
         pieces = _sentences(passages)
         if not pieces:
             return Selection((), ())
@@ -117,6 +122,9 @@ class SentenceSelector:
         total = sum(wanted.values()) or 1.0
         leads = _leads(passages, pieces)
         named = _drugs_named(queries)
+        asked = set().union(*(cancers_named(q) for q in (topic, *queries)))
+        other = {n: bool(asked) and bool(titled) and not titled & asked for n, titled in (
+            (n, cancers_named(p.title)) for n, p in enumerate(passages, 1))}
         ranked = []
         for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
             dense = max(_cosine(q, vector) for q in vectors_q)
@@ -133,7 +141,7 @@ class SentenceSelector:
                      - w.narrower * _narrower(text, named))
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
                                     round(keyword, 4), fits, flags, round(score, 5),
-                                    lead, lead_at))
+                                    lead, lead_at, other[n]))
         # Headings, teasers, fragments and references are never the answer while a prose
         # sentence is available: they rank after every unflagged sentence.
         ranked.sort(key=lambda c: (bool(c.flags), -c.score))
@@ -161,7 +169,7 @@ class SentenceSelector:
                 break
             if any(c is d for d in chosen):
                 continue  # already in as another one's lead-in
-            if chosen and c.keyword < w.related and c.n != chosen[0].n:
+            if chosen and (c.other_cancer or c.keyword < w.related and c.n != chosen[0].n):
                 continue
             if any(_same_claim(c, d, vector_of, w) for d in chosen):
                 continue
@@ -338,6 +346,27 @@ def _drugs_named(queries: Sequence[str]) -> set[str]:
             named |= {f.casefold() for f in (*concept.english, *concept.simplified,
                                               *concept.traditional)}
     return named
+
+
+# A glossary cancer names a site or a type when it has a word besides these.
+_BROAD_CANCER = {"cancer", "carcinoma", "tumor", "tumour", "neoplasm", "cell", "metastasis",
+                 "metastases", "advanced", "early", "late", "stage"}
+_CANCER_WORD = re.compile(r"\b(?:cancer|carcinoma|tumou?r|metastas[ei]s|lymphoma|leuka?emia|"
+                          r"sarcoma|myeloma|melanoma)\b", re.IGNORECASE)
+
+
+def cancers_named(text: str) -> set[int]:
+    """The glossary entries of the particular cancers a text names, in either language
+    (nasopharyngeal carcinoma, liver metastases; not cancer, tumour, metastasis or advanced
+    cancer, which every document may say)."""
+    out = set()
+    for entry in glossary.mentions(text):
+        concept = glossary.concept(entry)
+        name = glossary.english_form(entry)
+        if concept.kind == "cancer" and _CANCER_WORD.search(name) and any(
+                word not in _BROAD_CANCER for word in re.findall(r"[a-z]+", name.casefold())):
+            out.add(entry)
+    return out
 
 
 def _narrower(text: str, named: set[str]) -> bool:

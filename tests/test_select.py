@@ -124,3 +124,35 @@ def test_a_sentence_that_holds_only_for_a_drug_the_question_does_not_name_ranks_
 
     gap = score(Weights(narrower=0.0)) - score(Weights(narrower=0.05))
     assert gap == pytest.approx(0.05 if narrower else 0.0)
+
+
+def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_support() -> None:
+    """A follow-up about nasopharyngeal cancer ("what is the gene test for?") is answered from
+    its document; the colorectal review's sentence on gene tests (RAS/BRAF) is not added."""
+    def passage(n: int, title: str, text: str) -> Passage:
+        return Passage(text=text, source=f"{n}.txt", title=title, start=0, end=len(text),
+                       score=1.0, id=f"{n}-0", language="en")
+
+    npc = passage(1, "Why does nasopharyngeal carcinoma metastasize during treatment",
+                  "Doctors may recommend genetic testing to select targeted drugs.")
+    crc = passage(2, "Neoadjuvant chemotherapy for colorectal cancer liver metastases",
+                  "Genetic testing such as RAS and BRAF helps tailor the regimens.")
+    general = passage(3, "What Is Neoadjuvant Chemotherapy?",
+                      "Genetic testing results are discussed by the whole team.")
+    selector = _selector()
+    selector.weights = Weights(max_sentences=3, margin=1.0)
+    question = "医生说要做基因检测，这是为了选什么？"
+
+    def shown(topic: str) -> list[str]:
+        selection = selector.select([question], ["genetic", "testing"], [npc, crc, general],
+                                    "zh", topic=topic)
+        assert {c.other_cancer for c in selection.ranked if c.n == 2} == {
+            "鼻咽癌" in topic}
+        return [c.text for c in selection.chosen]
+
+    follow_up = shown("鼻咽癌为什么会转移？医生说要做基因检测，这是为了选什么？")
+    assert crc.text not in follow_up and general.text in follow_up and len(follow_up) == 2
+    assert crc.text in shown(question)  # the question names no cancer: nothing is set aside
+    # the sentence stays a candidate: first, when it ranks first, it is still shown
+    only = selector.select([question], ["genetic"], [crc], "zh", topic="鼻咽癌基因检测")
+    assert [c.text for c in only.chosen] == [crc.text]
