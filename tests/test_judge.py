@@ -96,21 +96,6 @@ def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
                   choose=first_two).refuse
 
 
-def test_by_default_a_refusal_weighs_every_rated_candidate() -> None:
-    """The ratings are made for the re-ranking anyway: a "yes" from the fifth of six rated
-    candidates is enough to answer (looking at the first three only would refuse)."""
-    six = [candidate(f"Sentence number {i} about surgery.", 0.80 - i / 100) for i in range(6)]
-    selection = Selection(chosen=tuple(six[:2]), ranked=tuple(six))
-    ask, asked = asker({c.text: 0.9 if i == 4 else 0.1 for i, c in enumerate(six)})
-    defaults = AnswerSettings()
-    result = review(selection, "q", ask, look=defaults.judge_look, rerank=defaults.judge_rerank,
-                    trust=0.95, weight=defaults.judge_weight, choose=first_two)
-    assert len(asked) == 6 and not result.refuse
-    assert result.selection.chosen[0].text == six[4].text
-    assert review(selection, "q", ask, look=3, rerank=defaults.judge_rerank, trust=0.95,
-                  weight=defaults.judge_weight, choose=first_two).refuse
-
-
 def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, asked = asker({B.text: False, C.text: False})
