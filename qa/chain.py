@@ -224,7 +224,7 @@ class Answerer:
             reason = prompts.NOT_MENTIONED_REASON(
                 lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
         elif judged is not None:  # the model read the closest sentences: none answers
-            reason = prompts.JUDGED_NO_REASON(lang, asked=judged.asked, score=ctx.selection.best)
+            reason = prompts.JUDGED_NO_REASON(lang, asked=judged.looked, score=ctx.selection.best)
         elif ctx.evidence.covered:  # close passages, but no sentence in them answers
             reason = prompts.NO_ANSWER_SENTENCE_REASON(lang, score=ctx.selection.best)
         missing = _own_terms(ctx.evidence.missing, ctx) if ctx.borrowed else ctx.evidence.missing

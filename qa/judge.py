@@ -52,6 +52,7 @@ class Review:
     selection: Selection
     refuse: bool  # every sentence checked was a "no", and none is confident
     ratings: tuple[tuple[Candidate, Rating | None], ...] = ()
+    looked: int = 0  # how many of the ratings the refusal decision read (the best `look`)
 
     @property
     def asked(self) -> int:
@@ -176,7 +177,7 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
         return Review(selection, False, tuple(ratings))
     checked = [r for _, r in ratings[:look] if r is not None]
     if selection.best < trust and checked and not any(r.yes for r in checked):
-        return Review(selection, True, tuple(ratings))
+        return Review(selection, True, tuple(ratings), len(checked))
     if weight <= 0:  # the check only: the first "yes" comes first
         first = next((c for c, r in heard if r.yes), selection.chosen[0])
         rest = tuple(c for c in selection.chosen if c is not first)

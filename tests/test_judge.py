@@ -91,9 +91,10 @@ def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
     ask, _ = asker({B.text: 0.2, C.text: 0.3})
     result = review(selection, "q", ask, look=3, rerank=3, trust=0.89, weight=0.3, choose=first_two)
     assert not result.refuse and result.selection.chosen[0].text == C.text
-    # just below the trusted score, all "no": refused
-    assert review(selection, "q", ask, look=3, rerank=3, trust=0.8901, weight=0.3,
-                  choose=first_two).refuse
+    # just below the trusted score, all "no": refused, having read the best `look` ratings
+    refused = review(selection, "q", ask, look=1, rerank=2, trust=0.8901, weight=0.3,
+                     choose=first_two)
+    assert refused.refuse and (refused.asked, refused.looked) == (2, 1)
 
 
 def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
