@@ -9,7 +9,7 @@ a server without token probabilities replies yes or no under a llama.cpp grammar
   0.49 re-ranked over six candidates). Asked to pick from a numbered list, it nearly always
   picks the first: one sentence per call.
 - A question none of whose three best candidates gets a "yes" (the exact word the yes/no
-  grammar allows being likelier than "no") is refused when the best score is below the trusted
+  grammar allows being likelier than "no") is refused when no candidate scores the trusted
   score ("Can I drink coffee during chemo?" answered with how chemotherapy works); a
   confident selection is re-ranked but never refused by the model. (The chain trusts
   no score in a follow-up that borrowed the conversation's topic: the borrowed names are what
@@ -154,13 +154,13 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
     - The best `rerank` are rated; each one's score becomes score + weight x p, they are
       re-ordered among themselves ahead of the rest, and `choose` (the selector's) picks what to
       show.
-    - If the best score is below `trust` and none of the best `look` says yes, the answer step
-      refuses; a confident selection is never refused by the model.
+    - If no candidate scores `trust` or more (Selection.top) and none of the best `look` says
+      yes, the answer step refuses; a confident selection is never refused by the model.
     - With weight 0 (the check only), a selection at or above `trust` stands without a call;
       below it, candidates are asked until one says yes, and that one comes first.
     - Without a readable rating (no model, a server down), the selection stands (`unheard`;
       the chain then adds the note that the model is not available)."""
-    if weight <= 0 and selection.best >= trust:
+    if weight <= 0 and selection.top >= trust:
         return Review(selection, False)
     ratings: list[tuple[Candidate, Rating | None]] = []
     for candidate in [c for c in selection.ranked if not c.flags][:max(look, rerank)]:
@@ -176,7 +176,7 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
     if not heard:
         return Review(selection, False, tuple(ratings))
     checked = [r for _, r in ratings[:look] if r is not None]
-    if selection.best < trust and checked and not any(r.yes for r in checked):
+    if selection.top < trust and checked and not any(r.yes for r in checked):
         return Review(selection, True, tuple(ratings), len(checked))
     if weight <= 0:  # the check only: the first "yes" comes first
         first = next((c for c, r in heard if r.yes), selection.chosen[0])

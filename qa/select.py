@@ -84,6 +84,13 @@ class Selection:
         return max(c.score for c in self.chosen[:2 if self.leads_in else 1])
 
     @property
+    def top(self) -> float:
+        """The highest score of any prose candidate: how confident selection is that a sentence
+        answers (the first chosen may score lower when it supplies what the question asks for,
+        e.g. a test for "which scan ...?")."""
+        return max((c.score for c in self.ranked if not c.flags), default=self.best)
+
+    @property
     def leads_in(self) -> bool:
         """Whether the first chosen sentence is there as the lead-in of the second."""
         return len(self.chosen) > 1 and self.chosen[1].lead_at == (self.chosen[0].n,

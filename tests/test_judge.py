@@ -97,6 +97,20 @@ def test_a_confident_selection_is_re_ranked_but_never_refused() -> None:
     assert refused.refuse and (refused.asked, refused.looked) == (2, 1)
 
 
+def test_a_confident_candidate_behind_the_first_one_still_forbids_a_refusal() -> None:
+    """The first chosen sentence may rank ahead of a higher-scoring one because it supplies what
+    the question asks for; the confident one behind it still means the documents answer."""
+    fitting = candidate("A PET-CT scan is advised before treatment.", 0.85)
+    confident = candidate("Chemotherapy first shrinks the tumour before the liver surgery.", 0.90)
+    selection = Selection(chosen=(fitting,), ranked=(fitting, confident))
+    assert selection.best == 0.85 and selection.top == 0.90
+    ask, _ = asker({fitting.text: 0.1, confident.text: 0.2})
+    assert not review(selection, "q", ask, look=3, rerank=3, trust=0.88, weight=0.3,
+                      choose=first_two).refuse
+    assert review(selection, "q", ask, look=3, rerank=3, trust=0.91, weight=0.3,
+                  choose=first_two).refuse
+
+
 def test_with_the_check_only_a_confident_sentence_is_not_put_to_the_model() -> None:
     selection = Selection(chosen=(B, C), ranked=(B, C))
     ask, asked = asker({B.text: False, C.text: False})
