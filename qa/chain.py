@@ -213,8 +213,8 @@ class Answerer:
                 lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
         # The closest documents by title, translated where a verified translation is
         # remembered (qa.pretranslate makes them ahead; a refusal never waits for the model).
-        topics = list(dict.fromkeys(self.phraser.recalled(p.title, lang) or p.title
-                                    for p in ctx.passages[:3]))
+        topics = [self.phraser.recalled(t, lang) or t
+                  for t in dict.fromkeys(p.title for p in ctx.passages[:3])]
         if topics and ctx.evidence.best_dense > 0:
             quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
                 prompts.TOPIC(lang, title=t) for t in topics[:2])

@@ -92,8 +92,7 @@ class Phraser:
         """A verified phrasing of text in target from the memory alone, never a model call
         (for a refusal, which must not wait: the documents' titles are translated ahead);
         None when none is remembered or the remembered attempts all failed."""
-        candidate = Candidate(text.strip(), 0, 0, len(text.strip()), script_of(text), 0.0, 0.0,
-                              False, (), 0.0)
+        candidate = Candidate.of_text(text.strip())
         if candidate.language == target:
             return candidate.text
         keys = self._keys(candidate.text, target, term_hints(candidate.text, target),

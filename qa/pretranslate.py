@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from core.text import Lang, script_of
+from core.text import Lang
 from qa.phrase import Phraser
 from qa.select import Candidate, distinct_sentences, flags_of
 
@@ -41,16 +41,11 @@ def plan(texts: Iterable[str], targets: Sequence[Lang] = LANGS,
     The documents' titles come first (a refusal names the closest documents by title, in the
     reader's language when a verified translation is remembered), then the sentences; those
     for the first target before those for the next."""
-    named = [_sentence(title.strip()) for title in dict.fromkeys(titles) if title.strip()]
-    sentences = [_sentence(text, start, end) for _, start, end, text in distinct_sentences(texts)
-                 if not flags_of(text)]
+    named = [Candidate.of_text(title.strip()) for title in dict.fromkeys(titles) if title.strip()]
+    sentences = [Candidate.of_text(text, start, end)
+                 for _, start, end, text in distinct_sentences(texts) if not flags_of(text)]
     return [(c, target) for group in (named, sentences) for target in targets for c in group
             if c.language in LANGS and c.language != target]
-
-
-def _sentence(text: str, start: int = 0, end: int | None = None) -> Candidate:
-    end = len(text) if end is None else end
-    return Candidate(text, 0, start, end, script_of(text), 0.0, 0.0, False, (), 0.0)
 
 
 def run(phraser: Phraser, work: Sequence[Work], *, retry: bool = True,

@@ -100,10 +100,8 @@ class HybridRetriever(BaseRetriever):
         return (text for _, text, _ in keywords.live_chunks(self.store.collection, view.valid))
 
     def live_titles(self) -> list[str]:
-        """The title of every live document of the current index version, each once."""
-        view = self.view()
-        return list(dict.fromkeys(meta.title for _, _, meta in keywords.live_chunks(
-            self.store.collection, view.valid)))
+        """The title of every committed document, each once (from the registry)."""
+        return list(dict.fromkeys(r.title for r in self.registry.all().values()))
 
     def _keyword_index(self, version: str, valid: dict[str, str]) -> BM25Index:
         def docs() -> Iterator[tuple[str, str]]:

@@ -69,6 +69,13 @@ class Candidate:
     # sentence about another cancer is never shown in support of the direct answer.
     other_cancer: bool = False
 
+    @classmethod
+    def of_text(cls, text: str, start: int = 0, end: int | None = None) -> Candidate:
+        """A sentence outside any selection (translated ahead, or a document title): no
+        passage, no scores."""
+        return cls(text, 0, start, len(text) if end is None else end, script_of(text), 0.0,
+                   0.0, False, (), 0.0)
+
 
 @dataclass(frozen=True)
 class Selection:
