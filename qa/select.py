@@ -43,6 +43,9 @@ class Weights:
     # the first sentence's passage (on dev: off-topic padding down, 2.4 -> 2.2 sentences, key
     # facts -0.01 en / -0.03 zh, citation precision +0.03 / +0.05)
     max_sentences: int = 3  # each costs a model call: 4 gained key facts on dev, at ~5 s more
+    continuation: bool = True  # the direct answer is followed by the sentence after it that
+    # points back to it ("... some patients do not benefit." + "As a result, the lesions
+    # increase ..."): the specifics are often there. It comes on top of max_sentences.
     duplicate: float = 0.7  # token Jaccard above which two sentences say the same thing
     translation: float = 0.92  # cross-language cosine above which two sentences are a pair
 
@@ -174,10 +177,14 @@ class SentenceSelector:
         vectors = self._vectors([c.text for c in ranked])
         vector_of = {(c.n, c.start): v for c, v in zip(ranked, vectors, strict=True)}
         at = {(c.n, c.start): c for c in ranked}
+        follower = {c.lead_at: c for c in ranked if c.lead_at is not None and not c.flags
+                    and not c.other_cancer}
         chosen: list[Candidate] = []
+        limit = w.max_sentences
         for c in ranked:
+            was_empty = not chosen
             best = max(r.score for r in ranked[:2])
-            if len(chosen) == w.max_sentences or (chosen and c.score < best - margin):
+            if len(chosen) >= limit or (chosen and c.score < best - margin):
                 break
             if c.flags and chosen:
                 break
@@ -192,9 +199,14 @@ class SentenceSelector:
                 chosen.append(c)
             elif any(lead is d for d in chosen):
                 chosen.insert(next(i for i, d in enumerate(chosen) if d is lead) + 1, c)
-            elif len(chosen) + 2 <= w.max_sentences and not any(
+            elif len(chosen) + 2 <= limit and not any(
                     _same_claim(lead, d, vector_of, w) for d in chosen):
                 chosen += [lead, c]
+            if was_empty and chosen and w.continuation:
+                after = follower.get((chosen[-1].n, chosen[-1].start))
+                if after is not None and not any(after is d for d in chosen):
+                    chosen.append(after)
+                    limit += 1
         return tuple(chosen)
 
     def _query(self, question: str) -> list[float]:
@@ -317,7 +329,8 @@ def flags_of(text: str) -> tuple[str, ...]:
 # "These lesions ...", "It can ...", "As a result, ...", "To address this issue, ..."). "It is
 # important to ..." (nothing pointed to) and "The purpose of X is ..." stand alone.
 _POINTS_BACK_EN = re.compile(
-    r"^(?:these|this|those|such|they|their|them|its|it(?!\s+(?:is|was|has been|should be|must be|"
+    r"^(?:these|this(?!\s+(?:article|review|paper|chapter|section|guide|leaflet)\b)|those|such|"
+    r"they|their|them|its|it(?!\s+(?:is|was|has been|should be|must be|"
     r"may be|can be|will be|would be|might be|seems|appears)\s+(?:\w+ly\s+)?(?:recommended|"
     r"important|necessary|essential|advisable|possible|impossible|difficult|hard|easy|unclear|"
     r"clear|known|believed|thought|estimated|reported|shown|noted|worth|common|rare|likely|"

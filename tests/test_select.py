@@ -63,7 +63,8 @@ def test_a_sentence_that_points_back_is_recognised_in_both_languages() -> None:
                  "However, a 1 cm tumour has doubled about 30 times.",
                  "Studies show that chemotherapy works.", "此外，化疗可以口服。",
                  "While chemotherapy works, it can cause side effects.",
-                 "其他治疗也可以考虑。"):
+                 "其他治疗也可以考虑。",
+                 "This article explores recent research on chemotherapy before surgery."):
         assert not leans_back(text), text
 
 
@@ -91,8 +92,46 @@ def test_a_sentence_that_points_back_carries_its_lead_in_and_comes_after_it() ->
     selector.weights = Weights(max_sentences=3)
     assert [c.text for c in selector.choose(ranked, margin=0.5)][:2] == [STOP, PURPOSE]
     assert Selection(selector.choose(ranked, margin=0.5), tuple(ranked)).best == 0.95
-    selector.weights = Weights(max_sentences=1)
+    selector.weights = Weights(max_sentences=1, continuation=False)
     assert [c.text for c in selector.choose(ranked, margin=0.5)] == [STOP]
+    # (with the continuation, the first sentence shown brings the one that continues it)
+    selector.weights = Weights(max_sentences=1)
+    assert [c.text for c in selector.choose(ranked, margin=0.5)] == [STOP, PURPOSE]
+
+
+RISK = "Chemotherapy before surgery also carries a risk for some patients."
+RESULT = "As a result, the lesions grow and the chance of a cure may be lost."
+OTHER = "Radiotherapy is another local treatment that is used for some tumours."
+
+
+def test_the_direct_answer_is_followed_by_the_sentence_that_continues_it() -> None:
+    selector = _selector()
+    selection = selector.select(["Is chemotherapy first risky?"], ["risk"],
+                                [_passage(f"{RISK} {RESULT} {OTHER}")], "en")
+    risk, result, other = (next(c for c in selection.ranked if c.text == t)
+                           for t in (RISK, RESULT, OTHER))
+    assert result.lead_at == (risk.n, risk.start)
+    # The continuation scores far below the margin: it comes second all the same.
+    ranked = [replace(risk, score=0.95), replace(other, score=0.94),
+              replace(result, score=0.50)]
+    assert [c.text for c in selector.choose(ranked, margin=0.05)] == [RISK, RESULT, OTHER]
+    assert Selection(selector.choose(ranked, margin=0.05), tuple(ranked)).leads_in
+    # It comes on top of the sentences allowed: it belongs to the first.
+    selector.weights = Weights(max_sentences=2)
+    assert [c.text for c in selector.choose(ranked, margin=0.05)] == [RISK, RESULT, OTHER]
+    selector.weights = Weights()
+    # Only the direct answer's: a supporting sentence does not bring what follows it.
+    ranked = [replace(other, score=0.95), replace(risk, score=0.94),
+              replace(result, score=0.50)]
+    assert [c.text for c in selector.choose(ranked, margin=0.05)] == [OTHER, RISK]
+    # Not when switched off, and not from a document about another cancer.
+    ranked = [replace(risk, score=0.95), replace(other, score=0.60),
+              replace(result, score=0.50)]
+    selector.weights = Weights(continuation=False)
+    assert [c.text for c in selector.choose(ranked, margin=0.05)] == [RISK]
+    selector.weights = Weights()
+    ranked[2] = replace(result, score=0.50, other_cancer=True)
+    assert [c.text for c in selector.choose(ranked, margin=0.05)] == [RISK]
 
 
 def test_a_sentence_that_points_back_to_nothing_in_its_passage_is_flagged() -> None:
