@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
@@ -16,12 +16,12 @@ from core.text import Lang, language_of, script_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, absent_names, assess_evidence, question_concepts
-from qa.judge import Judge, Review, review
+from qa.judge import Judge, Review, Reviewing, reviews
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, focus_question, standalone_question
 from qa.retriever import HybridRetriever
-from qa.select import Selection, SentenceSelector
+from qa.select import Candidate, Selection, SentenceSelector
 from qa.translate import llm_translator
 from qa.types import Answer, Citation, Passage, Support, Timings, Turn
 
@@ -84,7 +84,8 @@ class Answerer:
         if not self._answerable(ctx):
             yield self._refusal(base, preface, ctx, Timings(retrieval_ms, elapsed(), elapsed()))
             return
-        judged = self._review(ctx)
+        reviewing = self._review(ctx)
+        judged = reviewing.review if reviewing is not None else None
         if judged is not None and judged.refuse:
             timings = Timings(retrieval_ms, elapsed(), elapsed())
             if risk.is_urgent:
@@ -92,8 +93,6 @@ class Answerer:
             else:
                 yield self._refusal(base, preface, ctx, timings, judged=judged)
             return
-        if judged is not None:
-            ctx = replace(ctx, selection=judged.selection)
         shown: list[Phrased] = []
         first = 0.0
         # "What my documents say in general:" goes out with the first sentence: a refusal after
@@ -101,9 +100,14 @@ class Answerer:
         header = general_header(risk, lang)
         # After an urgent message, only the one sentence that answers (after its lead-in), in the
         # reader's language.
-        chosen = ctx.selection.chosen
-        if risk.is_urgent:
-            chosen = chosen[:2 if ctx.selection.leads_in else 1]
+        # The first sentence can be settled before the model has rated every candidate: it is
+        # phrased and shown while the rest are rated (qa.judge.reviews).
+        if reviewing is not None:
+            chosen: Iterable[Candidate] = reviewing.chosen(first_only=risk.is_urgent)
+        else:
+            chosen = ctx.selection.chosen
+            if risk.is_urgent:
+                chosen = chosen[:2 if ctx.selection.leads_in else 1]
         shown_at: set[tuple[int, int]] = set()
         for candidate in chosen:
             if candidate.lead_at is not None and candidate.lead_at not in shown_at:
@@ -119,6 +123,7 @@ class Answerer:
             shown_at.add((candidate.n, candidate.start))
             first = first or elapsed()
             yield _render([phrased], lang) + _gap(lang)
+        judged = reviewing.review if reviewing is not None else None
         unchecked = self.judge.last_failure if (
             judged is not None and judged.unheard and self.judge is not None) else ""
         body = _render(shown, lang) + failure_note(shown, lang, unchecked=unchecked)
@@ -192,17 +197,18 @@ class Answerer:
         return ctx.evidence.covered and bool(ctx.selection.chosen) and (
             ctx.selection.best >= floor)
 
-    def _review(self, ctx: _Context) -> Review | None:
-        """The model's ratings of the best candidates (qa.judge), when there is a model."""
+    def _review(self, ctx: _Context) -> Reviewing | None:
+        """The model's ratings of the best candidates (qa.judge), when there is a model; the
+        first step is ready when the first sentence is settled."""
         config = self.settings.answer
         if self.judge is None or not config.judge:
             return None
         # The names a follow-up borrowed raise every sentence's score: no score is trusted.
         trust = math.inf if ctx.borrowed and config.judge_follow_ups else config.judge_trust
-        return review(ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
-                      rerank=config.judge_rerank, trust=trust, weight=config.judge_weight,
-                      choose=lambda ranked: self.selector.choose(ranked,
-                                                                 margin=config.judge_margin))
+        return Reviewing(reviews(
+            ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
+            rerank=config.judge_rerank, trust=trust, weight=config.judge_weight,
+            choose=lambda ranked: self.selector.choose(ranked, margin=config.judge_margin)))
 
     def _refusal(self, base: Answer, preface: str, ctx: _Context, timings: Timings, *,
                  judged: Review | None = None) -> Answer:

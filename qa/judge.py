@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,6 +53,9 @@ class Review:
     refuse: bool  # every sentence checked was a "no", and none is confident
     ratings: tuple[tuple[Candidate, Rating | None], ...] = ()
     looked: int = 0  # how many of the ratings the refusal decision read (the best `look`)
+    # How many of selection.chosen are final, in a provisional review (qa.judge.reviews);
+    # None: the review is final.
+    settled: int | None = None
 
     @property
     def asked(self) -> int:
@@ -147,9 +150,34 @@ def read_verdict(reply: str) -> Verdict:
     return None
 
 
+class Reviewing:
+    """A review in progress (`reviews`): the sentences to show, each as soon as it is settled."""
+
+    def __init__(self, steps: Iterator[Review]) -> None:
+        self._steps = steps
+        self.review = next(steps)  # the latest step; whether to refuse is final in every one
+
+    def chosen(self, *, first_only: bool = False) -> Iterator[Candidate]:
+        """The chosen sentences in display order; the ones after the settled first wait for
+        the remaining ratings. first_only: the first (with its lead-in) and nothing more."""
+        given: set[tuple[int, int]] = set()
+        while True:
+            selection, settled = self.review.selection, self.review.settled
+            ready = selection.chosen[:settled]  # settled None: all of them
+            if first_only:
+                ready = ready[:2 if selection.leads_in else 1]
+            for c in ready:
+                if (c.n, c.start) not in given:
+                    given.add((c.n, c.start))
+                    yield c
+            if first_only or settled is None:
+                return
+            self.review = next(self._steps)  # the last step is always the final review
+
+
 def review(selection: Selection, question: str, rate: Callable[[str, str], Rating | None], *,
            look: int, rerank: int, trust: float, weight: float, choose: Choose) -> Review:
-    """Rate the best unflagged candidates and re-rank them.
+    """Rate the best unflagged candidates and re-rank them (the last of `reviews`).
 
     - The best `rerank` are rated; each one's score becomes score + weight x p, they are
       re-ordered among themselves ahead of the rest, and `choose` (the selector's) picks what to
@@ -160,10 +188,29 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
       below it, candidates are asked until one says yes, and that one comes first.
     - Without a readable rating (no model, a server down), the selection stands (`unheard`;
       the chain then adds the note that the model is not available)."""
+    *_, final = reviews(selection, question, rate, look=look, rerank=rerank, trust=trust,
+                        weight=weight, choose=choose)
+    return final
+
+
+def reviews(selection: Selection, question: str, rate: Callable[[str, str], Rating | None], *,
+            look: int, rerank: int, trust: float, weight: float,
+            choose: Choose) -> Iterator[Review]:
+    """`review`, in steps: as soon as the ratings so far settle the first sentence to show, a
+    provisional Review whose `settled` first chosen sentences are final (the chain phrases them
+    while the rest are rated); always ends with the final Review (settled = all).
+
+    The first sentence is settled once the question cannot be refused (a confident selection,
+    or a "yes" among the best `look`) and the best rated score beats every candidate still to
+    be rated even if that one got P(yes) = 1: the ratings left can change only the sentences
+    after it. The calls, and the final Review, are the same as rating all first."""
     if weight <= 0 and selection.top >= trust:
-        return Review(selection, False)
+        yield Review(selection, False)
+        return
     ratings: list[tuple[Candidate, Rating | None]] = []
-    for candidate in [c for c in selection.ranked if not c.flags][:max(look, rerank)]:
+    queue = [c for c in selection.ranked if not c.flags][:max(look, rerank)]
+    told = weight <= 0  # the check only: nothing to tell ahead
+    for i, candidate in enumerate(queue):
         if weight <= 0 and len(ratings) == look:
             break
         # A sentence that points back is read with its lead-in, as it would be shown.
@@ -172,17 +219,57 @@ def review(selection: Selection, question: str, rate: Callable[[str, str], Ratin
         ratings.append((candidate, rating))
         if weight <= 0 and rating is not None and rating.yes:
             break  # the check only: the first "yes" is enough
+        if not told and i + 1 < len(queue):
+            ahead = _settled(selection, ratings, queue[i + 1:], look=look, trust=trust,
+                             weight=weight, choose=choose)
+            if ahead is not None:
+                told = True
+                yield ahead
     heard = [(c, r) for c, r in ratings if r is not None]
     if not heard:
-        return Review(selection, False, tuple(ratings))
+        yield Review(selection, False, tuple(ratings))
+        return
     checked = [r for _, r in ratings[:look] if r is not None]
     if selection.top < trust and checked and not any(r.yes for r in checked):
-        return Review(selection, True, tuple(ratings), len(checked))
+        yield Review(selection, True, tuple(ratings), len(checked))
+        return
     if weight <= 0:  # the check only: the first "yes" comes first
         first = next((c for c, r in heard if r.yes), selection.chosen[0])
         rest = tuple(c for c in selection.chosen if c is not first)
-        return Review(replace(selection, chosen=(first, *rest)), False, tuple(ratings))
+        yield Review(replace(selection, chosen=(first, *rest)), False, tuple(ratings))
+        return
+    yield Review(_reranked(selection, heard, weight, choose), False, tuple(ratings))
+
+
+def _reranked(selection: Selection, heard: Sequence[tuple[Candidate, Rating]], weight: float,
+              choose: Choose) -> Selection:
+    """The rated candidates re-ordered by score + weight x P(yes), ahead of the rest."""
     moved = {id(c): replace(c, score=round(c.score + weight * r.p, 5)) for c, r in heard}
     rated = sorted(moved.values(), key=lambda c: -c.score)
     ranked = (*rated, *(c for c in selection.ranked if id(c) not in moved))
-    return Review(Selection(choose(ranked), ranked), False, tuple(ratings))
+    return Selection(choose(ranked), ranked)
+
+
+def _settled(selection: Selection, ratings: Sequence[tuple[Candidate, Rating | None]],
+             left: Sequence[Candidate], *, look: int, trust: float, weight: float,
+             choose: Choose) -> Review | None:
+    """A provisional Review when the ratings so far settle the first sentence, else None."""
+    heard = [(c, r) for c, r in ratings if r is not None]
+    if len(heard) < len(ratings):
+        return None  # an unreadable rating: wait for the whole picture
+    if selection.top < trust and not any(r.yes for _, r in heard[:look]):
+        return None  # may still be refused
+    best = max(c.score + weight * r.p for c, r in heard)
+    if any(best <= c.score + weight for c in left):
+        return None  # a candidate still to be rated could come first
+    ahead = _reranked(selection, heard, weight, choose)
+    # Final: the first sentence and what is tied to it (its lead-in, the sentence continuing
+    # it); the sentences after them depend on the ratings still to come.
+    leader = ahead.ranked[0]
+    at = (leader.n, leader.start)
+    settled = 0
+    for c in ahead.chosen:
+        if not (c is leader or (c.n, c.start) == leader.lead_at or c.lead_at == at):
+            break
+        settled += 1
+    return Review(ahead, False, tuple(ratings), settled=settled)

@@ -11,7 +11,7 @@ import pytest
 
 from core.settings import AnswerSettings, Settings
 from qa import prompts
-from qa.judge import Judge, Rating, rating_of, read_verdict, review
+from qa.judge import Judge, Rating, rating_of, read_verdict, review, reviews
 from qa.select import Candidate, Selection
 from qa.types import Turn
 from tests.fakes import RatingChat, ScriptedChat
@@ -137,6 +137,40 @@ def _top(*pairs: tuple[str, float]) -> dict:
     return {"content": [{**top[0], "top_logprobs": top}]}
 
 
+def _steps(replies: dict[str, float | None], **kw) -> tuple[list, list[str]]:
+    ask, asked = asker(replies)
+    options = {"look": 3, "rerank": 3, "trust": 2.0, "weight": 0.3, "choose": first_two} | kw
+    return list(reviews(Selection((A, B), (A, B, C)), "q", ask, **options)), asked
+
+
+def test_the_first_sentence_is_settled_before_every_candidate_is_rated() -> None:
+    replies = {A.text: 1.0, B.text: 0.0, C.text: 0.0}
+    steps, asked = _steps(replies)
+    # A's rating puts it beyond what B or C could reach with P(yes) = 1: it is settled, and
+    # only it (the second chosen sentence depends on the ratings to come).
+    assert [(s.settled, s.asked) for s in steps] == [(1, 1), (None, 3)]
+    assert steps[0].selection.chosen[0].text == A.text and len(asked) == 3
+    final = review(Selection((A, B), (A, B, C)), "q", asker(replies)[0], look=3, rerank=3,
+                   trust=2.0, weight=0.3, choose=first_two)
+    assert [c.text for c in steps[-1].selection.chosen] == [c.text for c in
+                                                          final.selection.chosen]
+
+
+def test_the_first_sentence_waits_while_the_question_may_be_refused_or_overtaken() -> None:
+    # Below the trusted score a "no" may still end in a refusal: settled at the first "yes".
+    steps, _ = _steps({A.text: 0.0, B.text: 1.0, C.text: 0.0})
+    assert [(s.settled, s.asked) for s in steps] == [(1, 2), (None, 3)]
+    assert steps[0].selection.chosen[0].text == B.text
+    # A "yes" that B could still beat with a full rating settles nothing before the end.
+    steps, _ = _steps({A.text: 0.9, B.text: 0.0, C.text: 0.0})
+    assert [(s.settled, s.asked) for s in steps] == [(None, 3)]
+    # Nothing settles ahead of a refusal, or of an unreadable rating.
+    steps, _ = _steps({A.text: 0.0, B.text: 0.0, C.text: 0.0})
+    assert [(s.settled, s.refuse) for s in steps] == [(None, True)]
+    steps, _ = _steps({A.text: None, B.text: 1.0, C.text: 0.0}, trust=0.5)
+    assert [s.settled for s in steps] == [None]
+
+
 def test_a_rating_is_read_from_the_first_tokens_alternatives() -> None:
     # p: any case and spacing of the two words; "Not" or "Yesterday" are other words
     logprobs = _top(("Yes", 0.5), ("No", 0.2), (" yes", 0.1), ("Not", 0.1), ("Yesterday", 0.05))
@@ -231,6 +265,21 @@ def test_the_chain_shows_first_the_sentence_the_model_rates_highest(
     assert shown.startswith(second.rstrip(".")) and not shown.startswith(first)
 
 
+def test_the_chain_shows_a_settled_first_sentence_before_rating_the_rest(
+        retriever, hash_settings) -> None:  # noqa: F811
+    settings = hash_settings.model_copy(update={"answer": AnswerSettings(
+        min_sentence_score=0.0, judge_trust=-1.0, judge_rerank=4, judge_look=3,
+        simplify=False)})
+    answerer, _ = chain(retriever, settings, "unused", sentences=2)
+    llm = RatingChat(replies=["unused"], calls=[], judged=[], ratings=[1.0, 0.0])
+    answerer.judge.llm = llm
+    rated_by_then = []
+    for piece in answerer.stream(SURGERY_Q):
+        if isinstance(piece, str) and piece.strip():
+            rated_by_then.append(len(llm.judged))
+    assert rated_by_then[0] == 1 and len(llm.judged) == 4
+
+
 def test_the_check_can_be_turned_off(retriever, hash_settings: Settings) -> None:  # noqa: F811
     _answered_without_asking(retriever, hash_settings.model_copy(update={
         "answer": AnswerSettings(min_sentence_score=0.0, judge=False, judge_trust=2.0,
@@ -249,7 +298,7 @@ def test_after_an_urgent_message_a_rejected_sentence_leaves_the_message_alone(
     assert answer.text == FEVER_EN and not answer.citations and llm.judged
 
 
-REWRITE = "Can I dye my hair while I wait for surgery after neoadjuvant chemotherapy?"
+REWRITE = "Can I sing in a choir while I wait for surgery after neoadjuvant chemotherapy?"
 
 
 def _answering(settings: Settings, **answer: object) -> Settings:
@@ -272,7 +321,7 @@ def _follow_up_chain(retriever, settings: Settings, rewrite: str, verdict: str, 
 
 def _follow_up(answerer):
     history = [Turn(SURGERY_Q, "Surgery is usually done 3 to 4 weeks after chemotherapy.")]
-    return answerer.answer("Can I dye my hair during it?", history)
+    return answerer.answer("Can I sing in a choir during it?", history)
 
 
 def test_a_follow_up_that_borrowed_the_topic_is_checked_whatever_its_score(
@@ -283,7 +332,7 @@ def test_a_follow_up_that_borrowed_the_topic_is_checked_whatever_its_score(
     assert answer.refused and answer.backend == "judge", answer.text
     asked = llm.judged[0][-1].content
     # The model is asked about the follow-up's own ask, not the previous question's.
-    assert "dye my hair" in asked and SURGERY_Q not in asked
+    assert "sing in a choir" in asked and SURGERY_Q not in asked
     assert answer.standalone_question == REWRITE
 
 
@@ -304,21 +353,21 @@ def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
         retriever, hash_settings) -> None:  # noqa: F811
     # An unusable rewrite (wrong language): the previous question goes in front of the
     # follow-up for retrieval, and the check must not judge sentences against it.
-    answerer, llm = _follow_up_chain(retriever, hash_settings, "我可以染发吗？", "no")
+    answerer, llm = _follow_up_chain(retriever, hash_settings, "我可以去合唱团唱歌吗？", "no")
     answer = _follow_up(answerer)
     assert answer.standalone_question.startswith(SURGERY_Q) and answer.refused
     asked = llm.judged[0][-1].content
-    assert "dye my hair" in asked and SURGERY_Q not in asked
+    assert "sing in a choir" in asked and SURGERY_Q not in asked
 
 
 def test_a_follow_ups_refusal_names_only_what_it_asked_about_as_missing(
         retriever, hash_settings) -> None:  # noqa: F811
-    answerer, _ = _follow_up_chain(retriever, hash_settings, "我可以染发吗？", "no")
+    answerer, _ = _follow_up_chain(retriever, hash_settings, "我可以去合唱团唱歌吗？", "no")
     previous = "How many weeks after neoadjuvant chemotherapy does my grandmother get surgery?"
-    answer = answerer.answer("Can I dye my hair during it?", [Turn(previous, "3 to 4 weeks.")])
+    answer = answerer.answer("Can I sing in a choir during it?", [Turn(previous, "3 to 4 weeks.")])
     assert answer.refused and answer.standalone_question.startswith(previous)
     reason = answer.refusal_reason or ""
-    assert "missing: " in reason and "hair" in reason.split("missing: ")[1]
+    assert "missing: " in reason and "choir" in reason.split("missing: ")[1]
     assert "grandmoth" not in reason  # a word of the previous question, in no passage
 
 

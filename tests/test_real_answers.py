@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.real_embedding, pytest.mark.real_llm, pytest.mark.slow
 GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 # Dev-split items only (the test split is for the report, never for tuning or guarding).
 GUARD = ("en-009", "en-025", "zh-006", "zh-007", "pr-001", "pr-008", "pr-012", "pr-023",
-         "pr-024", "mt-001", "mt-027", "un-001", "un-004")
+         "pr-024", "mt-001", "mt-028", "un-001", "un-004")
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,10 @@ def test_no_loops_and_no_refusal_of_answerable_questions(rows) -> None:
 def test_out_of_scope_questions_are_refused(rows) -> None:
     assert rows["un-001"].answer and rows["un-001"].answer.refused
     assert rows["un-004"].answer and rows["un-004"].answer.refused
-    # A near-topic follow-up ("Can I dye my hair during radiotherapy?" after a question about
-    # nasopharyngeal cancer) borrows the topic, and with it a confident score.
-    follow_up = rows["mt-027"].answer
+    # A near-topic follow-up ("Does the hospital have free parking for patients coming in for
+    # treatment?" after a question about chemotherapy before liver surgery) borrows the topic,
+    # and with it a confident score: the model's check refuses it.
+    follow_up = rows["mt-028"].answer
     assert follow_up and follow_up.refused and follow_up.backend == "judge", follow_up
 
 
