@@ -402,6 +402,18 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     assert absent_names("放疗期间可以去游泳吗？我每天都游。", [radiotherapy]) == ("运动",)
     assert absent_names("Can I keep jogging and drinking beer during radiotherapy?",
                         [radiotherapy]) == ("exercise", "alcohol")
+    # everyday life around treatment: pets, hair dye, saunas, coffee, a jab, scars
+    assert absent_names("Can I still clean the cat's litter tray during radiotherapy?",
+                        [radiotherapy]) == ("pets",)
+    assert absent_names("放疗期间可以染发吗？", [radiotherapy]) == ("染发",)
+    assert absent_names("Is a sauna after the gym OK during radiotherapy?",
+                        [radiotherapy]) == ("sauna", "exercise")
+    assert absent_names("放療期間還能喝咖啡嗎？", [radiotherapy]) == ("咖啡",)
+    assert absent_names("Should I get the shingles jab before radiotherapy?",
+                        [radiotherapy]) == ("shingles", "vaccination")
+    assert absent_names("How long will the scar take to fade?", [radiotherapy]) == ("scar",)
+    # ... but not a PET-CT scan
+    assert absent_names("Is a PET-CT scan done before radiotherapy?", [radiotherapy]) == ()
     # a passage that mentions the concern in other words answers to it
     eating = passage("Good nutrition helps patients recover between radiotherapy sessions.")
     assert absent_names("What should I eat during radiotherapy?", [eating]) == ()
