@@ -224,7 +224,9 @@ class AnswerSettings(BaseModel):
         0.88, description="A best sentence scoring at least this is never refused by the "
         "model (its 'no' never overturns a confident selection, except in a follow-up that "
         "borrowed the topic: judge_follow_ups); calibrated on the dev split: "
-        "11 of 17 near-topic questions that pass the gate refused, 4 of 80 answerable ones."
+        "11 of 17 near-topic questions that pass the gate refused, 4 of 80 answerable ones. "
+        "Such a sentence also passes the evidence gate when its passage as a whole scores "
+        "below min_score (dev: one answerable question, no out-of-scope one)."
     )
     judge_follow_ups: bool = Field(
         True, description="Check every follow-up that borrowed the conversation's topic, "

@@ -189,12 +189,17 @@ class Answerer:
         return self._translations[question]
 
     def _answerable(self, ctx: _Context, *, urgent: bool = False) -> bool:
-        """The evidence gate: the best passage is close enough and selection found a sentence
-        that answers (a higher bar under an urgent message). Nothing the model says is a reason
-        to refuse."""
+        """The evidence gate: the best passage is close enough, or one of its sentences scores
+        the trusted score (a passage that is mostly about something else can hold the one
+        sentence that answers), and selection found a sentence that answers (a higher bar
+        under an urgent message). Nothing the model says is a reason to refuse."""
         config = self.settings.answer
         floor = config.min_sentence_score_urgent if urgent else config.min_sentence_score
-        return ctx.evidence.covered and bool(ctx.selection.chosen) and (
+        # (not a follow-up's borrowed names, which lift every score; not a drug or concern no
+        # passage mentions)
+        trusted = (not ctx.borrowed and not ctx.evidence.absent
+                   and ctx.selection.top >= config.judge_trust)
+        return (ctx.evidence.covered or trusted) and bool(ctx.selection.chosen) and (
             ctx.selection.best >= floor)
 
     def _review(self, ctx: _Context) -> Reviewing | None:

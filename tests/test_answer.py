@@ -72,6 +72,29 @@ def first_sentence(answerer: Answerer, question: str) -> str:
     return answerer.selector.select(variants, terms, passages, lang).chosen[0].text
 
 
+def test_a_sentence_at_the_trusted_score_passes_a_gate_its_passage_fails(
+        retriever, hash_settings) -> None:
+    # No passage reaches the floor; the chosen sentence's own score decides.
+    strict = hash_settings.model_copy(update={"retrieval": hash_settings.retrieval.model_copy(
+        update={"min_score": 0.999})})
+    top = first_sentence_score(retriever, strict, SURGERY_Q)
+    trusting = strict.model_copy(update={"answer": strict.answer.model_copy(
+        update={"judge_trust": top})})
+    answer = chain(retriever, trusting)[0].answer(SURGERY_Q)
+    assert not answer.refused and "3 to 4 weeks" in answer.text
+    wary = strict.model_copy(update={"answer": strict.answer.model_copy(
+        update={"judge_trust": top + 0.001})})
+    answer = chain(retriever, wary)[0].answer(SURGERY_Q)
+    assert answer.refused and answer.backend == "gate"
+
+
+def first_sentence_score(retriever: HybridRetriever, settings: Settings, question: str) -> float:
+    answerer, _ = chain(retriever, settings)
+    passages = retriever.search(question)
+    terms = [t for v in retriever.query_variants(question) for t in tokenize(v)]
+    return answerer.selector.select([question], terms, passages, "en").top
+
+
 def test_without_a_model_the_chosen_source_sentence_is_shown(retriever, hash_settings) -> None:
     answerer, _ = chain(retriever, hash_settings)
     answer = answerer.answer(SURGERY_Q)
