@@ -207,7 +207,9 @@ class AnswerSettings(BaseModel):
                             "rated ones) refused 2 fewer answerable dev questions, but on the "
                             "test split answered 7 more out-of-scope questions with unrelated "
                             "sentences (7 more answerable ones too): "
-                            "eval/reports/answer-test/rated/README.md.")
+                            "eval/reports/answer-test/rated/README.md. Four, on dev: the same "
+                            "out-of-scope refusals and 2 more answerable questions answered, "
+                            "one of them with none of its key facts; left at three.")
     judge_rerank: int = Field(6, ge=0, description="Candidate sentences the model rates for "
                               "the re-ranking (one short call each; on the dev split, key facts "
                               "of the chosen sentences 0.63 over four, 0.67 over six).")

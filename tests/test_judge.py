@@ -349,6 +349,19 @@ def test_checking_every_follow_up_can_be_turned_off(retriever, hash_settings) ->
     assert not _follow_up(answerer).refused and llm.judged == []
 
 
+def test_a_follow_ups_borrowed_scores_do_not_carry_it_past_the_gate(
+        retriever, hash_settings) -> None:  # noqa: F811
+    # No passage reaches the floor; every sentence score is trusted (judge_trust -1).
+    strict = hash_settings.model_copy(update={"retrieval": hash_settings.retrieval.model_copy(
+        update={"min_score": 0.999})})
+    answerer, _ = _follow_up_chain(retriever, strict, REWRITE, "yes")
+    answer = _follow_up(answerer)
+    assert answer.refused and answer.backend == "gate"
+    # Asked on its own, the same question passes on its sentence's score.
+    answerer, _ = _follow_up_chain(retriever, strict, REWRITE, "yes")
+    assert not answerer.answer(REWRITE).refused
+
+
 def test_the_check_reads_the_follow_ups_own_ask_not_the_previous_question(
         retriever, hash_settings) -> None:  # noqa: F811
     # An unusable rewrite (wrong language): the previous question goes in front of the
