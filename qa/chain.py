@@ -208,8 +208,11 @@ class Answerer:
         config = self.settings.answer
         if self.judge is None or not config.judge:
             return None
-        # The names a follow-up borrowed raise every sentence's score: no score is trusted.
-        trust = math.inf if ctx.borrowed and config.judge_follow_ups else config.judge_trust
+        # The names a follow-up borrowed raise every sentence's score: no score is trusted. Nor
+        # is one that passed the gate on its own (its passage is below the floor): the model's
+        # "no" can refuse it.
+        trust = math.inf if (ctx.borrowed and config.judge_follow_ups) or not ctx.evidence.covered \
+            else config.judge_trust
         return Reviewing(reviews(
             ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
             rerank=config.judge_rerank, trust=trust, weight=config.judge_weight,

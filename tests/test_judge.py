@@ -242,6 +242,22 @@ def test_the_chain_rates_but_never_refuses_a_trusted_sentence(retriever, hash_se
         "answer": trusting.answer.model_copy(update={"judge_weight": 0.0})}))
 
 
+def test_a_sentence_that_passed_the_gate_on_its_own_is_not_trusted(
+        retriever, hash_settings) -> None:  # noqa: F811
+    # No passage reaches the floor: the sentence's score carried the question past the gate,
+    # and the model's "no" can refuse it (the same "no" cannot refuse above, with the floor met).
+    trusting = AnswerSettings(min_sentence_score=0.0, judge_trust=-1.0, judge_rerank=3,
+                              judge_look=3, simplify=False)
+    strict = hash_settings.model_copy(update={"answer": trusting, "retrieval": (
+        hash_settings.retrieval.model_copy(update={"min_score": 0.999}))})
+    answerer, llm = chain(retriever, strict, "A plain sentence.")
+    llm.verdicts = ["no"]
+    answer = answerer.answer(SURGERY_Q)
+    assert answer.refused and answer.backend == "judge" and len(llm.judged) == 3
+    llm.verdicts = ["yes"]
+    assert not answerer.answer(SURGERY_Q).refused
+
+
 def _answered_without_asking(retriever, settings: Settings) -> None:  # noqa: F811
     """The model would say "no" to every sentence, but is never asked: answered."""
     answerer, llm = chain(retriever, settings, "A plain sentence.")
