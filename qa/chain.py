@@ -227,11 +227,13 @@ class Answerer:
                 lang, names=prompts.TOPIC_LIST_SEPARATOR(lang).join(ctx.evidence.absent))
         # The closest documents by title, translated where a verified translation is
         # remembered (qa.pretranslate makes them ahead; a refusal never waits for the model).
-        topics = [self.phraser.recalled(t, lang) or t
+        topics = [self.phraser.title(t, lang)
                   for t in dict.fromkeys(p.title for p in ctx.passages[:3])]
         if topics and ctx.evidence.best_dense > 0:
             quoted = prompts.TOPIC_LIST_SEPARATOR(lang).join(
-                prompts.TOPIC(lang, title=t) for t in topics[:2])
+                prompts.TOPIC(lang, title=t) + (prompts.TITLE_GLOSS(
+                    lang, terms=prompts.TERM_SEPARATOR(lang).join(terms)) if terms else "")
+                for t, terms in topics[:2])
             message += prompts.NOT_COVERED_CLOSEST(lang, topics=quoted)
         reason = prompts.REFUSAL_REASON(lang, score=ctx.evidence.best_dense)
         if ctx.evidence.absent:

@@ -100,6 +100,18 @@ class Phraser:
         known = self._recall(keys, candidate, target)
         return known.text if known is not None and known.mode == "translation" else None
 
+    def title(self, title: str, target: Lang) -> tuple[str, tuple[str, ...]]:
+        """A document title for a reader of target: its remembered translation, else the
+        original with the glossary's words for what it names, to show beside it ("Metastatic
+        Tumors Treatment ..." with 转移性肿瘤、治疗): a glossary form is a checked translation,
+        and a refusal never waits for the model."""
+        known = self.recalled(title, target)
+        if known is not None:
+            return known, ()
+        terms = [glossary.english_form(e) if target == "en" else glossary.chinese_forms(e)[0]
+                 for e in glossary.mentions(title)]
+        return title, tuple(dict.fromkeys(terms))
+
     @staticmethod
     def _instructions(source: str, target: Lang, hint: str, *, same: bool,
                       retry: bool) -> list[str]:

@@ -84,6 +84,9 @@ NOT_COVERED_CLOSEST = Bilingual(
 )
 TOPIC = Bilingual(en="\u201c{title}\u201d", zh="《{title}》")
 TOPIC_LIST_SEPARATOR = Bilingual(en="; ", zh="、")
+# After a title in the other language: the glossary's words for what it names.
+TITLE_GLOSS = Bilingual(en=" ({terms})", zh="（{terms}）")
+TERM_SEPARATOR = Bilingual(en=", ", zh="、")
 REFUSAL_NOTICE = Bilingual(
     en="OncoQA only answers from its documents. For anything else, please ask your care team.",
     zh="OncoQA 只根据资料回答问题。其他问题请咨询您的医疗团队。",

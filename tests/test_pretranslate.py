@@ -4,6 +4,7 @@ memory and a real Chroma index in a temp dir; scripted models."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,13 @@ def test_a_title_translated_ahead_is_recalled_without_a_model_call(tmp_path: Pat
     assert rejected.recalled(TITLE, "zh") is None
 
 
+def test_an_untranslated_title_carries_the_glossary_words_for_what_it_names() -> None:
+    bare = Phraser(None)  # nothing remembered, no model
+    assert bare.title(TITLE, "zh") == (TITLE, ("新辅助化疗",))
+    assert bare.title(ZH_TITLE, "en") == (ZH_TITLE, ("nasopharyngeal carcinoma", "metastasis"))
+    assert bare.title(TITLE, "en") == (TITLE, ())  # already in the reader's language
+
+
 # The seed documents' titles, as a model could translate them.
 SEED_TITLES = {
     TITLE: TITLE_TRANSLATION,
@@ -95,6 +103,8 @@ def test_a_chinese_refusal_names_the_closest_documents_by_their_translated_title
     before = make_answerer(retriever, None, gate).answer(question)
     shown = [t for t in SEED_TITLES if f"《{t}》" in before.text]
     assert before.refused and len(shown) == 2  # nothing translated ahead yet
+    # ... each followed by the glossary's words for what it names, checked translations
+    assert all(re.search(rf"《{re.escape(t)}》（[^）]+）", before.text) for t in shown)
     llm = ScriptedChat(replies=[SEED_TITLES[t] for t in shown], calls=[])
     after = make_answerer(retriever, llm, gate)
     after.phraser.similarity = None  # hash vectors carry no meaning across languages
@@ -102,6 +112,7 @@ def test_a_chinese_refusal_names_the_closest_documents_by_their_translated_title
     answer = after.answer(question)
     assert answer.refused and all(f"《{SEED_TITLES[t]}》" in answer.text for t in shown)
     assert not any(t in answer.text for t in shown)
+    assert "》（" not in answer.text  # a translated title needs no gloss
     assert len(llm.calls) == 2  # the two translations made ahead: the refusal made no call
 
 
