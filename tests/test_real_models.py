@@ -75,13 +75,15 @@ def test_out_of_scope_question_refused(local_answerer, question: str) -> None:
     assert answer.refused and not answer.citations
 
 
-# Dev-split near-topic questions (eval/gold/unanswerable.jsonl un-081, un-098): the closest
-# sentences are about radiotherapy and liver surgery, which pass the dense and sentence gates;
-# the model reads them one by one and none answers.
+# Dev-split near-topic questions (eval/gold/unanswerable.jsonl un-122, un-046): the closest
+# sentences are about chemotherapy's effects and chemotherapy before liver surgery, which pass
+# the dense and sentence gates and name no concern the glossary knows (hair dye or a hot bath
+# are refused by the gate before the model is asked); the model reads them one by one and
+# none answers.
 @pytest.mark.parametrize("question", [
-    "放疗期间可以染发或烫发吗？",
-    "It's ten days since my liver resection and the stitches are out. When can I soak in a hot "
-    "bath without putting the wound at risk?",
+    "化疗后我的指甲变黑了，还有一道道横纹，这正常吗？以后会好吗？",
+    "How many rounds of chemo do people usually get before surgery for colorectal cancer that "
+    "has spread to the liver?",
 ])
 def test_a_near_topic_question_is_refused_once_the_model_reads_the_closest_sentences(
         local_answerer, question: str) -> None:
