@@ -437,6 +437,8 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     assert absent_names("How long will the scar take to fade?", [radiotherapy]) == ("scar",)
     # ... but not a PET-CT scan
     assert absent_names("Is a PET-CT scan done before radiotherapy?", [radiotherapy]) == ()
+    # ... nor "what medicine to take" (吃什么药), which is not a question about diet
+    assert absent_names("我爸放疗后一直便秘，吃什么药好？", [radiotherapy]) == ()
     # a passage that mentions the concern in other words answers to it
     eating = passage("Good nutrition helps patients recover between radiotherapy sessions.")
     assert absent_names("What should I eat during radiotherapy?", [eating]) == ()
