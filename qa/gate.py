@@ -118,8 +118,7 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
         if kind == "drug":
             missing[words] = None
         else:
-            missing[glossary.chinese_forms(entry)[0] if chinese
-                    else glossary.english_form(entry)] = None
+            missing[glossary.name_in(entry, "zh" if chinese else "en")] = None
     if "drug" in kinds:
         blanked = glossary.blank_names(question)
         for match in drugs.DRUG_STEM.finditer(blanked):

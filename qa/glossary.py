@@ -133,6 +133,12 @@ def english_form(entry: int) -> str:
     return _entries()[entry][1][0]
 
 
+def name_in(entry: int, lang: str) -> str:
+    """The entry's main form in a reader's language ("en", else its first Chinese form), for
+    messages."""
+    return english_form(entry) if lang == "en" else chinese_forms(entry)[0]
+
+
 def expand(question: str) -> list[str]:
     """English forms of entries named in Chinese, Chinese forms of entries named in English.
 

@@ -102,15 +102,14 @@ class Phraser:
 
     def title(self, title: str, target: Lang) -> tuple[str, tuple[str, ...]]:
         """A document title for a reader of target: its remembered translation, else the
-        original with the glossary's words for what it names, to show beside it ("Metastatic
-        Tumors Treatment ..." with 转移性肿瘤、治疗): a glossary form is a checked translation,
-        and a refusal never waits for the model."""
+        original with the glossary's words for what it names, to show beside it ("When should
+        chemotherapy be stopped? ..." with 化疗、耐药、影像): a glossary form is a checked
+        translation, and a refusal never waits for the model."""
         known = self.recalled(title, target)
         if known is not None:
             return known, ()
-        terms = [glossary.english_form(e) if target == "en" else glossary.chinese_forms(e)[0]
-                 for e in glossary.mentions(title)]
-        return title, tuple(dict.fromkeys(terms))
+        return title, tuple(dict.fromkeys(glossary.name_in(e, target)
+                                          for e in glossary.mentions(title)))
 
     @staticmethod
     def _instructions(source: str, target: Lang, hint: str, *, same: bool,
