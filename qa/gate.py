@@ -21,7 +21,7 @@ _ZH_CUE = re.compile(r"吗|嗎|呢|什么|什麼|甚么|怎么|怎麼|怎样|怎
                      r"哪|为什么|為什麼|为何|為何|为啥|是否|能不能|可不可以|会不会|會不會|要不要|"
                      r"有没有|有沒有|是不是")
 # Glossary kinds a question may not name unless a top passage does (qa.gate.absent_names).
-ABSENT_KINDS = ("drug", "concern")
+ABSENT_KINDS = ("drug", "concern", "symptom")
 
 # A concept is a set of alternative forms (synonyms); a form is the tokens it needs, all of
 # them ("pancreatic cancer" is not satisfied by "cancer" alone).
@@ -34,7 +34,7 @@ class Evidence:
     best_dense: float
     coverage: float  # idf-weighted share of the question's concepts found in the top passages
     missing: tuple[str, ...]  # the rarest question concepts no top passage contains
-    absent: tuple[str, ...] = ()  # drugs, concerns the question names that no top passage mentions
+    absent: tuple[str, ...] = ()  # drugs, concerns, symptoms asked about that no top passage has
 
 
 def question_concepts(question: str) -> list[list[Concept]]:
@@ -91,16 +91,17 @@ def assess_evidence(
 def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
                  kinds: Sequence[str] = ABSENT_KINDS, *, lang: Lang | None = None,
                  english: Callable[[], str | None] | None = None) -> tuple[str, ...]:
-    """Drugs and patient concerns the question names that none of the top passages mentions
-    (glossary entries of those kinds, or words with a drug-name stem): the documents cannot
-    say anything about them, so a question about one is not answered with sentences about
-    something else ("What is the best diet during radiotherapy?" with passages on radiotherapy
-    alone). A drug keeps the words the question used; a concern is named by its glossary form
-    in the reader's language (lang; by default the question's script: "eat" -> "diet",
-    吃什么 -> 饮食), since a follow-up rewritten with a Chinese conversation's topic is still
-    read by whoever asked it. A concern counts only in the
-    sentences that ask (asked_part): told as background it is no reason to refuse; a drug
-    counts anywhere, since a drug the patient takes can change the answer. A Chinese drug name
+    """Drugs, patient concerns and symptoms the question names that none of the top passages
+    mentions (glossary entries of those kinds, or words with a drug-name stem): the documents
+    cannot say anything about them, so a question about one is not answered with sentences
+    about something else ("What is the best diet during radiotherapy?" or "How long does dry
+    mouth last after radiotherapy?" with passages on radiotherapy alone). A drug keeps the
+    words the question used; a concern or symptom is named by its glossary form in the
+    reader's language (lang; by default the question's script: "eat" -> "diet", 吃什么 -> 饮食),
+    since a follow-up rewritten with a Chinese conversation's topic is still read by whoever
+    asked it. A concern counts only in the clauses that ask, a symptom in the sentences that
+    ask (asked_part): told as background it is no reason to refuse; a drug counts anywhere,
+    since a drug the patient takes can change the answer. A Chinese drug name
     the glossary lacks is looked up through `english` (the question's English rendering, asked
     for only then); without one it counts as absent unless a passage has it verbatim."""
     texts = [p.text for p in passages[:top]]
@@ -108,12 +109,15 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     folded = " ".join(texts).casefold()
     chinese = (lang or script_of(question)) == "zh"
     asked = glossary.entries(asked_part(question))
+    # a symptom anywhere in an asking sentence is what it asks about:
+    # 我爸放疗后一直便秘，吃什么药好？
+    asked_about = glossary.entries(asked_part(question, clauses=False))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():
         kind = glossary.concept(entry).kind
         if kind not in kinds or entry in present:
             continue
-        if kind == "concern" and entry not in asked:
+        if entry not in (asked_about if kind == "symptom" else asked) and kind != "drug":
             continue  # context ("I drink a beer every evening. Why did it spread?")
         if kind == "drug":
             missing[words] = None
@@ -139,18 +143,20 @@ def _rendered_names_present(english: str | None, folded: str) -> bool:
     return bool(names) and all(name in folded for name in names)
 
 
-def asked_part(question: str) -> str:
+def asked_part(question: str, *, clauses: bool = True) -> str:
     """The clauses of a message that ask something: in each sentence that ends in a question
     mark (or, with none, each sentence with a question cue), the clauses with a cue and the
     last one; the whole message when nothing looks like a question. Background told on the
     way ("I drive her to radiotherapy every day, and she asks: what kills the cells?") is
-    left out."""
+    left out. With clauses=False, the asking sentences whole."""
     sentences = [(s.text.strip(), _clauses(s.text.strip()))
                  for s in split_sentences(question) if s.text.strip()]
     marked = [(s, c) for s, c in sentences if s.rstrip(CLOSERS).endswith(("?", "？"))]
     asking = marked or [(s, c) for s, c in sentences if any(map(_cued, c))]
     if not asking:
         return question
+    if not clauses:
+        return " ".join(s for s, _ in asking)
     # the clause a question mark closes asks, whatever its words
     parts = [clause for _, clauses in asking for i, clause in enumerate(clauses)
              if _cued(clause) or (asking is marked and i == len(clauses) - 1)]

@@ -437,8 +437,9 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     assert absent_names("How long will the scar take to fade?", [radiotherapy]) == ("scar",)
     # ... but not a PET-CT scan
     assert absent_names("Is a PET-CT scan done before radiotherapy?", [radiotherapy]) == ()
-    # ... nor "what medicine to take" (吃什么药), which is not a question about diet
-    assert absent_names("我爸放疗后一直便秘，吃什么药好？", [radiotherapy]) == ()
+    # ... nor "what medicine to take" (吃什么药), which is not a question about diet: what
+    # is missing is the symptom it is asked for, in the same sentence
+    assert absent_names("我爸放疗后一直便秘，吃什么药好？", [radiotherapy]) == ("便秘",)
     # a passage that mentions the concern in other words answers to it
     eating = passage("Good nutrition helps patients recover between radiotherapy sessions.")
     assert absent_names("What should I eat during radiotherapy?", [eating]) == ()
@@ -457,8 +458,22 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
                         "tumour cells?", [radiotherapy]) == ()
     assert absent_names("我每天开车送她去放疗，她问我：放疗是怎么杀死肿瘤细胞的？",
                         [radiotherapy]) == ()
-    # other kinds (symptoms, treatments) are the topic the passages are found by, not checked
-    assert absent_names("Does radiotherapy cause nausea?", [radiotherapy]) == ()
+    # a symptom is checked like a concern: asked about, it must be in a passage ...
+    assert absent_names("Does radiotherapy cause nausea?", [radiotherapy]) == ("nausea",)
+    assert absent_names("鼻咽癌放疗后口干多久能缓解？", [radiotherapy]) == ("口干",)
+    assert absent_names("Is it normal to keep feeling sick after radiotherapy?",
+                        [radiotherapy]) == ("nausea",)
+    # ... told in a sentence of its own it is background, and a passage naming it in other
+    # words answers to it
+    assert absent_names("My mouth is dry all day. Does radiotherapy kill tumour cells?",
+                        [radiotherapy]) == ()
+    assert absent_names("I have had a dry mouth since May. Does radiotherapy kill tumour "
+                        "cells?", [radiotherapy]) == ()
+    dry = passage("Xerostomia after radiotherapy often eases over months.")
+    assert absent_names("How long does dry mouth last after radiotherapy?", [dry]) == ()
+    assert absent_names("放疗后口干要多久才能好？", [dry]) == ()
+    # treatments are the topic the passages are found by, not checked
+    assert absent_names("Is chemoradiotherapy used after radiotherapy?", [radiotherapy]) == ()
 
 
 def test_a_missing_concern_is_named_in_the_readers_language_in_a_follow_up(

@@ -75,13 +75,13 @@ def test_out_of_scope_question_refused(local_answerer, question: str) -> None:
     assert answer.refused and not answer.citations
 
 
-# Dev-split near-topic questions (eval/gold/unanswerable.jsonl un-122, un-046): the closest
-# sentences are about chemotherapy's effects and chemotherapy before liver surgery, which pass
-# the dense and sentence gates and name no concern the glossary knows (hair dye or a hot bath
-# are refused by the gate before the model is asked); the model reads them one by one and
-# none answers.
+# Dev-split near-topic questions (eval/gold/unanswerable.jsonl un-161, un-046): the closest
+# sentences are about SBRT for metastases and chemotherapy before liver surgery, which pass
+# the dense and sentence gates and name no concern or symptom the glossary knows (hair dye,
+# a hot bath or blackened nails are refused by the gate before the model is asked); the model
+# reads them one by one and none answers.
 @pytest.mark.parametrize("question", [
-    "化疗后我的指甲变黑了，还有一道道横纹，这正常吗？以后会好吗？",
+    "医生说我的转移灶可以做SBRT，一般要做几次？每次要多长时间？",
     "How many rounds of chemo do people usually get before surgery for colorectal cancer that "
     "has spread to the liver?",
 ])
