@@ -99,8 +99,9 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     words the question used; a concern or symptom is named by its glossary form in the
     reader's language (lang; by default the question's script: "eat" -> "diet", 吃什么 -> 饮食),
     since a follow-up rewritten with a Chinese conversation's topic is still read by whoever
-    asked it. A concern counts only in the clauses that ask, a symptom in the sentences that
-    ask (asked_part): told as background it is no reason to refuse; a drug counts anywhere,
+    asked it. A concern counts only in the clauses that ask, a symptom also in the rest of an
+    asking sentence whose asking clause names nothing else (asked_part): told as background it
+    is no reason to refuse; a drug counts anywhere,
     since a drug the patient takes can change the answer. A Chinese drug name
     the glossary lacks is looked up through `english` (the question's English rendering, asked
     for only then); without one it counts as absent unless a passage has it verbatim."""
@@ -109,9 +110,11 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     folded = " ".join(texts).casefold()
     chinese = (lang or script_of(question)) == "zh"
     asked = glossary.entries(asked_part(question))
-    # a symptom anywhere in an asking sentence is what it asks about:
-    # 我爸放疗后一直便秘，吃什么药好？
-    asked_about = glossary.entries(asked_part(question, clauses=False))
+    # A symptom told in an asking sentence is what it asks about when the asking clause names
+    # nothing of its own (我爸放疗后一直便秘，吃什么药好？ / 指甲变黑了，这正常吗？), not when it
+    # does ("I have a fever, how long until surgery after chemotherapy?").
+    own = any(glossary.concept(e).kind != "generic" for e in asked)
+    asked_about = asked if own else glossary.entries(asked_part(question, clauses=False))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():
         kind = glossary.concept(entry).kind

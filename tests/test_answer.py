@@ -463,8 +463,11 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     assert absent_names("鼻咽癌放疗后口干多久能缓解？", [radiotherapy]) == ("口干",)
     assert absent_names("Is it normal to keep feeling sick after radiotherapy?",
                         [radiotherapy]) == ("nausea",)
-    # ... told in a sentence of its own it is background, and a passage naming it in other
-    # words answers to it
+    # ... told in a sentence of its own, or before a clause that asks about something else,
+    # it is background; a passage naming it in other words answers to it
+    assert absent_names("I have had a dry mouth since May, so how long does radiotherapy take?",
+                        [radiotherapy]) == ()
+    assert absent_names("化疗后我的指甲变黑了，这正常吗？", [radiotherapy]) == ("指甲变黑",)
     assert absent_names("My mouth is dry all day. Does radiotherapy kill tumour cells?",
                         [radiotherapy]) == ()
     assert absent_names("I have had a dry mouth since May. Does radiotherapy kill tumour "
