@@ -101,10 +101,10 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     since a follow-up rewritten with a Chinese conversation's topic is still read by whoever
     asked it. A concern counts only in the clauses that ask, a symptom also in the rest of an
     asking sentence whose asking clause names nothing else (asked_part): told as background it
-    is no reason to refuse; a drug counts anywhere,
-    since a drug the patient takes can change the answer. A Chinese drug name
-    the glossary lacks is looked up through `english` (the question's English rendering, asked
-    for only then); without one it counts as absent unless a passage has it verbatim."""
+    is no reason to refuse; a drug counts anywhere, since a drug the patient takes can change
+    the answer. A Chinese drug name the glossary lacks is looked up through `english` (the
+    question's English rendering, asked for only then); without one it counts as absent unless
+    a passage has it verbatim."""
     texts = [p.text for p in passages[:top]]
     present = {e for text in texts for e in glossary.entries(text)}
     folded = " ".join(texts).casefold()
@@ -114,18 +114,17 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     # nothing of its own (我爸放疗后一直便秘，吃什么药好？ / 指甲变黑了，这正常吗？), not when it
     # does ("I have a fever, how long until surgery after chemotherapy?").
     own = any(glossary.concept(e).kind != "generic" for e in asked)
-    asked_about = asked if own else glossary.entries(asked_part(question, clauses=False))
+    symptoms = asked if own else glossary.entries(asked_part(question, whole=True))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():
         kind = glossary.concept(entry).kind
         if kind not in kinds or entry in present:
             continue
-        if entry not in (asked_about if kind == "symptom" else asked) and kind != "drug":
-            continue  # context ("I drink a beer every evening. Why did it spread?")
         if kind == "drug":
             missing[words] = None
-        else:
+        elif entry in (symptoms if kind == "symptom" else asked):
             missing[glossary.name_in(entry, "zh" if chinese else "en")] = None
+        # else context ("I drink a beer every evening. Why did it spread?")
     if "drug" in kinds:
         blanked = glossary.blank_names(question)
         for match in drugs.DRUG_STEM.finditer(blanked):
@@ -146,19 +145,19 @@ def _rendered_names_present(english: str | None, folded: str) -> bool:
     return bool(names) and all(name in folded for name in names)
 
 
-def asked_part(question: str, *, clauses: bool = True) -> str:
+def asked_part(question: str, *, whole: bool = False) -> str:
     """The clauses of a message that ask something: in each sentence that ends in a question
     mark (or, with none, each sentence with a question cue), the clauses with a cue and the
     last one; the whole message when nothing looks like a question. Background told on the
     way ("I drive her to radiotherapy every day, and she asks: what kills the cells?") is
-    left out. With clauses=False, the asking sentences whole."""
+    left out. whole: the asking sentences, all their clauses."""
     sentences = [(s.text.strip(), _clauses(s.text.strip()))
                  for s in split_sentences(question) if s.text.strip()]
     marked = [(s, c) for s, c in sentences if s.rstrip(CLOSERS).endswith(("?", "？"))]
     asking = marked or [(s, c) for s, c in sentences if any(map(_cued, c))]
     if not asking:
         return question
-    if not clauses:
+    if whole:
         return " ".join(s for s, _ in asking)
     # the clause a question mark closes asks, whatever its words
     parts = [clause for _, clauses in asking for i, clause in enumerate(clauses)
