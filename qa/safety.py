@@ -35,6 +35,10 @@ DOSING_DIRECT: tuple[str, ...] = (
     r"(?:我|他|她|我妈|我爸|家人|老公|老婆|孩子)(?:现在)?(?:应该|该|要|得|需要)(?:吃|用|服|打)"
     r"(?:什么|哪种|哪个|啥|哪些)药",
     r"吃几(?:片|粒|颗|支|次)|(?:该|要|应该)吃多少|吃多少(?:片|粒|颗|毫克|mg)",
+    # which medicine is good for it: a recommendation for the asker ("化疗常用哪些药" is general)
+    r"(?:吃|用|服|喝|打)(?:什么|哪种|哪个|啥|哪些)(?:药|西药|中药)(?:最好|比较好|好|合适|管用|有效|能缓解|能治|可以缓解)",
+    r"\b(?:what|which) (?:medicines?|medications?|meds|pills?|tablets?|drugs?) (?:is|are|would be"
+    r"|works?) (?:the )?(?:best|better)\b|\bwhat (?:can|should) (?:i|we|he|she) take for\b",
 )
 DOSING_ASK = (
     r"\bhow (?:much|many)\b|\bwhat (?:dose|dosage|amount)\b|\bwhich dose\b|\bhow often\b"

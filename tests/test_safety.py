@@ -50,6 +50,11 @@ DOSING = [
     "给我开点止痛药",
     "我应该用什么药？",
     "我妈的顺铂剂量多少合适？",
+    # which medicine to take for it: a recommendation for the asker
+    "我爸化疗后一直便秘，吃什么药好？",
+    "吃什么药能缓解口干？",
+    "Which tablets are best for nausea after chemo?",
+    "What can I take for the mouth sores?",
 ]
 STOP = [
     "Can I stop my chemo?",
@@ -67,6 +72,8 @@ INFORMATIONAL_EN = [
     "Why is bleeding a concern after surgery?",
     "When should chemotherapy be stopped?",
     "What drugs are used for NPC?",
+    "Which drugs are used in neoadjuvant chemotherapy?",
+    "What medicines are good at shrinking tumours before surgery?",
     "Can chemotherapy cause a fever?",
     "What is the usual dose of cisplatin for head and neck cancer?",
     "How long after neoadjuvant chemotherapy is surgery done?",
@@ -79,6 +86,7 @@ INFORMATIONAL_ZH = [
     "新辅助化疗后多久可以手术？",
     "什么时候应该停止化疗？",
     "化疗药有哪些",
+    "鼻咽癌化疗一般用哪些药？",
     "鼻咽癌的常用化疗药有哪些？",
     "什么是平台期？",
     "放疗的原理是什么？",
