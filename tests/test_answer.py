@@ -461,6 +461,7 @@ def test_a_concern_no_passage_mentions_is_named_in_the_question_language() -> No
     # a symptom is checked like a concern: asked about, it must be in a passage ...
     assert absent_names("Does radiotherapy cause nausea?", [radiotherapy]) == ("nausea",)
     assert absent_names("鼻咽癌放疗后口干多久能缓解？", [radiotherapy]) == ("口干",)
+    assert absent_names("鼻咽癌放疗结束后嘴巴一直很干，多久能好？", [radiotherapy]) == ("口干",)
     assert absent_names("Is it normal to keep feeling sick after radiotherapy?",
                         [radiotherapy]) == ("nausea",)
     # ... told in a sentence of its own, or before a clause that asks about something else,
