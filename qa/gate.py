@@ -113,7 +113,7 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
     # A symptom told in an asking sentence is what it asks about when the asking clause names
     # nothing of its own (我爸放疗后一直便秘，吃什么药好？ / 指甲变黑了，这正常吗？), not when it
     # does ("I have a fever, how long until surgery after chemotherapy?").
-    own = any(glossary.concept(e).kind != "generic" for e in asked)
+    own = not all(map(glossary.is_generic, asked))
     symptoms = asked if own else glossary.entries(asked_part(question, whole=True))
     missing: dict[str, None] = {}
     for entry, words in glossary.mentions(question).items():

@@ -24,6 +24,8 @@ class Risk(StrEnum):
 
 # Dosing: asking for a prescription is personal by wording; "how much / what dose" needs a
 # personal cue and a medication word ("What is the usual dose of cisplatin?" is general).
+_TAKE_ZH = r"(?:吃|用|服|打)"  # take a medicine (by mouth, by injection)
+_WHICH_ZH = r"(?:什么|哪种|哪个|啥|哪些)"
 DOSING_DIRECT: tuple[str, ...] = (
     r"\b(?:can|could|would|will) you (?:please )?prescribe\b|\bprescribe (?:me|him|her|us|my)\b"
     r"|\bwrite (?:me )?a prescription\b",
@@ -32,11 +34,12 @@ DOSING_DIRECT: tuple[str, ...] = (
     r"\bshould (?:i|we|he|she) (?:increase|double|reduce|lower|cut|halve)"
     r" (?:my |his |her |the )?dos",
     r"(?:给|帮|替)(?:我|他|她|我妈|我爸|家人)?开(?:点|些|个|一些)?.{0,6}药|开(?:点|些|个)药",
-    r"(?:我|他|她|我妈|我爸|家人|老公|老婆|孩子)(?:现在)?(?:应该|该|要|得|需要)(?:吃|用|服|打)"
-    r"(?:什么|哪种|哪个|啥|哪些)药",
+    r"(?:我|他|她|我妈|我爸|家人|老公|老婆|孩子)(?:现在)?(?:应该|该|要|得|需要)" + _TAKE_ZH
+    + _WHICH_ZH + "药",
     r"吃几(?:片|粒|颗|支|次)|(?:该|要|应该)吃多少|吃多少(?:片|粒|颗|毫克|mg)",
     # which medicine is good for it: a recommendation for the asker ("化疗常用哪些药" is general)
-    r"(?:吃|用|服|喝|打)(?:什么|哪种|哪个|啥|哪些)(?:药|西药|中药)(?:最好|比较好|好|合适|管用|有效|能缓解|能治|可以缓解)",
+    rf"(?:{_TAKE_ZH}|喝){_WHICH_ZH}(?:药|西药|中药)"
+    r"(?:最好|比较好|好|合适|管用|有效|能缓解|能治|可以缓解)",
     r"\b(?:what|which) (?:medicines?|medications?|meds|pills?|tablets?|drugs?) (?:is|are|would be"
     r"|works?) (?:the )?(?:best|better)\b|\bwhat (?:can|should) (?:i|we|he|she) take for\b",
 )
