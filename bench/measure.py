@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 import resource
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,38 @@ def gold_questions(per_language: int) -> list[GoldQuestion]:
     return out
 
 
-def free_port() -> int:
+def free_port(taken: Collection[int] = ()) -> int:
+    """A loopback port nothing listens on, not in taken, and below the kernel's ephemeral
+    range when it can be: a port from that range can be taken, between this check and the
+    server's bind, by any outgoing connection's local end (a health check, an app calling the
+    store), which is how a CI run once found an app's port in use."""
+    low = _ephemeral_low()
+    picks = random.Random()
+    for _ in range(200):
+        port = picks.randrange(20000, low) if low > 21000 else _any_port()
+        if port not in taken and bindable(port):
+            return port
+    raise RuntimeError("no free loopback port found")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _any_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def bindable(port: int) -> bool:
+    """Whether a server could listen on this loopback port now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True

@@ -16,7 +16,7 @@ import httpx
 import psutil
 
 from bench.app_bench import AppResult, Log, converse_all, settings_env, warm
-from bench.measure import GoldQuestion, Summary, free_port, tree_rss_mb
+from bench.measure import GoldQuestion, Summary, bindable, free_port, tree_rss_mb
 from core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,23 +38,23 @@ class Ports:
     models: tuple[int, ...]
 
 
-def _consecutive(count: int) -> tuple[int, ...]:
+def _consecutive(count: int, taken: set[int]) -> tuple[int, ...]:
+    """count free ports in a row, none of them taken; they join taken."""
     while True:
-        first = free_port()
-        if all(_free(first + i) for i in range(1, count)):
-            return tuple(first + i for i in range(count))
+        first = free_port(taken)
+        run = tuple(range(first, first + count))
+        if all(p not in taken and bindable(p) for p in run[1:]):
+            taken.update(run)
+            return run
 
 
 def _ports(apps: int, models: int) -> Ports:
-    """Free loopback ports; the apps, and the model servers, take consecutive ones."""
-    return Ports(_consecutive(apps), free_port(), _consecutive(models))
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+    """Distinct free loopback ports; the apps, and the model servers, take consecutive ones."""
+    taken: set[int] = set()
+    app_ports = _consecutive(apps, taken)
+    store = free_port(taken)
+    taken.add(store)
+    return Ports(app_ports, store, _consecutive(models, taken))
 
 
 @contextmanager

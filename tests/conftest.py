@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bench.measure import free_port  # noqa: F401  (tests import it from here)
 from core.settings import EmbeddingSettings, LLMSettings, Settings
 from ingest.embeddings import HashEmbeddings, SentenceTransformerEmbeddings
 
@@ -24,12 +25,6 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float) -> None:
