@@ -141,6 +141,7 @@ class SentenceSelector:
         total = sum(wanted.values()) or 1.0
         leads = _leads(passages, pieces)
         named = _drugs_named(queries)
+        names_drug = _names_drug(queries)
         asked = set().union(*(cancers_named(q) for q in (topic, *queries)))
         other = {n: bool(asked) and bool(titled) and not titled & asked for n, titled in (
             (n, cancers_named(p.title)) for n, p in enumerate(passages, 1))}
@@ -150,6 +151,9 @@ class SentenceSelector:
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = flags_of(text)
+            narrower = _narrower(text, named)
+            if narrower and names_drug:
+                flags += ("other-drug",)  # the question asks about another drug
             lead_in = leads.get((n, start))
             if (n, start) in leads and lead_in is None:
                 flags += ("dangling",)  # what it points back to is not in the passage
@@ -157,7 +161,7 @@ class SentenceSelector:
             fits = answer_type.supplies(text, asks, question)
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
                      - w.rank * (n - 1) - w.penalty * len(flags)
-                     - w.narrower * _narrower(text, named))
+                     - w.narrower * narrower)
             ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
                                     round(keyword, 4), fits, flags, round(score, 5),
                                     lead, lead_at, other[n]))
@@ -363,6 +367,12 @@ def leans_back(text: str) -> bool:
 _CONDITION = re.compile(
     r"^\W*(?:(?:if|when|where)\b|(?:for|in) (?:patients|people|those) (?:with|who|receiving|"
     r"taking|on)\b)[^,;:]*|^\W*(?:如果|假如|若|对于|对)[^，,；;。]*", re.IGNORECASE)
+
+
+def _names_drug(queries: Sequence[str]) -> bool:
+    """Whether a question names a drug (by stem, or a glossary drug in either language)."""
+    return any(drugs.names(q) or any(glossary.concept(e).kind == "drug"
+                                     for e in glossary.mentions(q)) for q in queries)
 
 
 def _drugs_named(queries: Sequence[str]) -> set[str]:

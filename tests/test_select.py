@@ -165,6 +165,23 @@ def test_a_sentence_that_holds_only_for_a_drug_the_question_does_not_name_ranks_
     assert gap == pytest.approx(0.05 if narrower else 0.0)
 
 
+
+@pytest.mark.parametrize(("question", "flagged"), [
+    ("My husband gets cetuximab every week. How long must it be stopped before surgery?", True),
+    ("我爸在用西妥昔单抗，手术前要停多久？", True),  # a glossary drug, Chinese
+    ("He is on regorafenib: when can he have surgery?", True),  # a drug by its stem only
+    ("How long after chemotherapy can surgery be done?", False),  # no drug: ranks lower only
+    ("He takes bevacizumab: when can he have surgery?", False),  # the drug it holds for
+])
+def test_a_sentence_for_another_drug_is_no_answer_to_a_question_naming_a_drug(
+        question: str, flagged: bool) -> None:
+    passage = _passage(f"{BEVACIZUMAB} Surgery usually follows 3 to 4 weeks after chemotherapy.")
+    selection = _selector().select([question], ["surgery"], [passage], "en")
+    bevacizumab = next(c for c in selection.ranked if c.text == BEVACIZUMAB)
+    assert ("other-drug" in bevacizumab.flags) == flagged
+    if flagged:  # never chosen while a prose sentence is there
+        assert BEVACIZUMAB not in [c.text for c in selection.chosen]
+
 def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_support() -> None:
     """A follow-up about nasopharyngeal cancer ("what is the gene test for?") is answered from
     its document; the colorectal review's sentence on gene tests (RAS/BRAF) is not added."""
