@@ -122,9 +122,9 @@ def build_retriever(settings: Settings, embeddings: CountingEmbeddings | None = 
                     "unreliable: %s. Run `oncoqa ingest` to rebuild the index.", stale)
     translator = None
     if llm is not None and settings.retrieval.translate:
-        from qa.translate import llm_translator
+        from qa.translate import QuestionTranslator
 
-        translator = llm_translator(llm)
+        translator = QuestionTranslator(llm)
     return HybridRetriever(store=store, registry=registry, config=settings.retrieval,
                            k=settings.retrieval.k, translator=translator,
                            keyword_dir=keyword_root(settings))
@@ -194,9 +194,11 @@ def make_answerer(retriever: Any, llm: Any, settings: Settings) -> Any:
     phraser = Phraser(llm, similarity=selector.similarity, simplify=settings.answer.simplify,
                       memory=phrase_memory(settings) if llm is not None else None)
     judge = Judge(llm) if llm is not None else None
+    # the retriever's translator, when it has one: a Chinese question is rendered in English once
+    translator = getattr(retriever, "translator", None)
     return LanguageFront(Answerer(retriever, llm, settings, selector=selector, phraser=phraser,
                                   neighbours=override_neighbours(embeddings, settings),
-                                  judge=judge))
+                                  judge=judge, translator=translator))
 
 
 def phrase_memory(settings: Settings) -> Any:

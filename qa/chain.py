@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
-from core.text import Lang, language_of, script_of, split_sentences
+from core.text import Lang, language_of, split_sentences
 from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, absent_names, assess_evidence, question_concepts
@@ -22,7 +22,7 @@ from qa.phrase import Phrased, Phraser, failure_note
 from qa.question import check_question, focus_question, standalone_question
 from qa.retriever import HybridRetriever
 from qa.select import Candidate, Selection, SentenceSelector
-from qa.translate import llm_translator
+from qa.translate import QuestionTranslator
 from qa.types import Answer, Citation, Passage, Support, Timings, Turn
 
 
@@ -43,7 +43,8 @@ class Answerer:
 
     def __init__(self, retriever: HybridRetriever, llm: BaseChatModel | None,
                  settings: Settings, *, selector: SentenceSelector, phraser: Phraser,
-                 neighbours: Neighbours | None = None, judge: Judge | None = None) -> None:
+                 neighbours: Neighbours | None = None, judge: Judge | None = None,
+                 translator: Callable[[str], str | None] | None = None) -> None:
         self.retriever = retriever
         self.judge = judge  # the model's yes/no on candidate sentences (None: not asked)
         self.neighbours = neighbours  # the e5 layer of the override check (None: rules only)
@@ -51,8 +52,8 @@ class Answerer:
         self.settings = settings
         self.selector = selector
         self.phraser = phraser
-        self._translations: dict[str, str | None] = {}
-        self._translate = llm_translator(llm) if llm is not None else None
+        # the retriever's, when it searches with the rendering too: one call per question
+        self._translate = translator or (QuestionTranslator(llm) if llm is not None else None)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         return final_answer(self.stream(question, history))
@@ -177,16 +178,10 @@ class Answerer:
 
     def _english(self, question: str) -> str | None:
         """The model's English rendering of a Chinese question (None without a model or when
-        it fails); remembered, since follow-ups and retries ask the same again."""
+        it fails); the translator remembers it."""
         if self._translate is None or not self.settings.answer.translate_question:
             return None
-        if question not in self._translations:
-            if len(self._translations) > 256:
-                self._translations.clear()
-            english = self._translate(question)
-            self._translations[question] = english if english and script_of(english) == "en" \
-                else None
-        return self._translations[question]
+        return self._translate(question)
 
     def _answerable(self, ctx: _Context, *, urgent: bool = False) -> bool:
         """The evidence gate: the best passage is close enough, or one of its sentences scores

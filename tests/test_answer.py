@@ -327,6 +327,31 @@ def test_a_chinese_question_is_put_into_english_for_selection(retriever, hash_se
         1 if on else 0)
 
 
+
+def test_the_retriever_and_the_answer_step_share_one_rendering_of_a_chinese_question(
+        retriever, hash_settings) -> None:
+    from qa.translate import QuestionTranslator
+
+    question = "新辅助化疗结束后多久可以做手术？"
+    english = "How many weeks after neoadjuvant chemotherapy is surgery done?"
+    llm = ScriptedChat(replies=[english], calls=[])
+    searching = retriever.model_copy(update={"translator": QuestionTranslator(llm)})
+    assert searching.query_variants(question)[-1] == english  # searched with the rendering
+    answerer = make_answerer(searching, llm, hash_settings)
+    answerer.answer(question)
+    asked = [c for c in llm.calls if str(c[-1].content) == prompts.TRANSLATE.format(
+        question=question)]
+    assert len(asked) == 1  # once for retrieval and selection, not once each
+
+
+def test_a_rendering_that_is_not_english_is_not_used() -> None:
+    from qa.translate import QuestionTranslator
+
+    assert QuestionTranslator(ScriptedChat(replies=["新辅助化疗"], calls=[]))("多久？") is None
+    assert QuestionTranslator(ScriptedChat(replies=[], calls=[], fail=True))("多久？") is None
+    assert QuestionTranslator(ScriptedChat(replies=["'How long?'\nextra"], calls=[]))(
+        "多久？") == "How long?"
+
 @pytest.mark.parametrize(("question", "previous", "focus"), [
     # a full follow-up that leans on the previous turn's disease: its own ask, plus the disease
     ("What tests are done before treatment?",
