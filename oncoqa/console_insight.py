@@ -76,7 +76,9 @@ def _request(mode: str, split: str) -> EvalRequest:
     from eval.job import EvalRequest
 
     if mode == "retrieval":
-        return EvalRequest("retrieval", split=split)
+        # without the model's renderings of Chinese questions: the app's own model serves the
+        # patients, and a second copy loaded for the run would compete with it for the cores
+        return EvalRequest("retrieval", llm="extractive", split=split)
     return EvalRequest("answer", llm="extractive" if mode == "extractive" else None, split=split)
 
 

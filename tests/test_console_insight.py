@@ -310,3 +310,12 @@ def test_tabs_build_inside_blocks(settings: Settings) -> None:
             feedback_tab(actions, "zh")
     assert len(demo.fns) >= 8
 
+
+
+def test_the_consoles_retrieval_run_loads_no_model_beside_the_apps() -> None:
+    from oncoqa.console_insight import _request
+
+    # retrieval: no renderings of Chinese questions, so no second copy of the local model
+    assert _request("retrieval", "dev").llm == "extractive"
+    assert _request("answer", "dev").llm is None  # the configured generator
+    assert _request("extractive", "test").llm == "extractive"
