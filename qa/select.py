@@ -140,8 +140,7 @@ class SentenceSelector:
         wanted = {t: idf(t) for t in dict.fromkeys(terms)}
         total = sum(wanted.values()) or 1.0
         leads = _leads(passages, pieces)
-        named = _drugs_named(queries)
-        names_drug = _names_drug(queries)
+        named, names_drug = _drugs_named(queries)
         asked = set().union(*(cancers_named(q) for q in (topic, *queries)))
         other = {n: bool(asked) and bool(titled) and not titled & asked for n, titled in (
             (n, cancers_named(p.title)) for n, p in enumerate(passages, 1))}
@@ -369,22 +368,21 @@ _CONDITION = re.compile(
     r"taking|on)\b)[^,;:]*|^\W*(?:如果|假如|若|对于|对)[^，,；;。]*", re.IGNORECASE)
 
 
-def _names_drug(queries: Sequence[str]) -> bool:
-    """Whether a question names a drug (by stem, or a glossary drug in either language)."""
-    return any(drugs.names(q) or any(glossary.concept(e).kind == "drug"
-                                     for e in glossary.mentions(q)) for q in queries)
-
-
-def _drugs_named(queries: Sequence[str]) -> set[str]:
-    """The drugs a question names, every form: by stem, and the glossary's in both languages."""
+def _drugs_named(queries: Sequence[str]) -> tuple[set[str], bool]:
+    """The names a question gives, every form (drug stems, and the glossary's names in both
+    languages), and whether one of them is a drug (by stem, or a glossary drug)."""
     named: set[str] = set()
+    drug = False
     for query in queries:
-        named |= drugs.names(query)
+        stems = drugs.names(query)
+        named |= stems
+        drug = drug or bool(stems)
         for entry in glossary.mentions(query):
             concept = glossary.concept(entry)
+            drug = drug or concept.kind == "drug"
             named |= {f.casefold() for f in (*concept.english, *concept.simplified,
                                               *concept.traditional)}
-    return named
+    return named, drug
 
 
 # A glossary cancer names a site or a type when it has a word besides these.
