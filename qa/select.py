@@ -23,6 +23,7 @@ _NOT_PROSE = re.compile(
     re.IGNORECASE,
 )
 _TERMINAL = ("。", "！", "？", ".", "!", "?", "；", ";", "…")
+_BULLET = re.compile(r"^[-–—•·*▪●○]\s+")
 _TRAILING_REFERENCE = re.compile(rf"(?<=[.!?。！？;；])\s*(?:{REFERENCE_MARK})+\s*$")
 
 
@@ -281,8 +282,11 @@ def _text_sentences(text: str) -> list[tuple[int, str]]:
         # citation: not shown (it would read like ours), and the sentence is complete.
         cut = _TRAILING_REFERENCE.search(s.text)
         sentence = s.text[:cut.start()] if cut else s.text
-        if re.search(r"\w", sentence):
-            out.append((s.start, sentence))
+        # A list item's bullet is layout, not part of the sentence a reader is shown.
+        bullet = _BULLET.match(sentence)
+        skip = bullet.end() if bullet else 0
+        if re.search(r"\w", sentence[skip:]):
+            out.append((s.start + skip, sentence[skip:]))
     return out
 
 

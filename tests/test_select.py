@@ -182,6 +182,17 @@ def test_a_sentence_for_another_drug_is_no_answer_to_a_question_naming_a_drug(
     if flagged:  # never chosen while a prose sentence is there
         assert BEVACIZUMAB not in [c.text for c in selection.chosen]
 
+def test_a_list_items_bullet_is_not_part_of_its_sentence() -> None:
+    text = ("Basic facts\n- Surgery usually follows chemotherapy after 3 to 4 weeks.\n"
+            "• 化疗后三到四周手术。")
+    sentences = [(start, sentence) for _, start, _, sentence in distinct_sentences([text])]
+    assert [s for _, s in sentences] == [
+        "Basic facts", "Surgery usually follows chemotherapy after 3 to 4 weeks.",
+        "化疗后三到四周手术。"]
+    assert all(text[start:start + len(s)] == s for start, s in sentences)
+    assert distinct_sentences(["- 5 mg is a dose.", "-5 is a number."])[1][3] == "-5 is a number."
+
+
 def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_support() -> None:
     """A follow-up about nasopharyngeal cancer ("what is the gene test for?") is answered from
     its document; the colorectal review's sentence on gene tests (RAS/BRAF) is not added."""
