@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import overload
 
@@ -56,60 +56,89 @@ def _chinese_forms(concept: glossary_file.Concept) -> tuple[str, ...]:
 
 
 _LATIN_EDGE = "A-Za-z0-9"
+# What a gap in a form (glossary_file.GAP) may hold: up to three words ("chemo…before…surgery"
+# is also "chemo given before my surgery"), or up to three Chinese characters that negate
+# nothing (先化疗…手术 is 先化疗再做手术, not 先化疗不做手术); a Chinese comma is allowed
+# (先化疗，再手术), no other punctuation: a gap never spans two sentences or clauses of a list.
+_EN_GAP = r"(?:[\s\-/]+[A-Za-z0-9'’]+){0,3}?[\s\-/]+"
+_ZH_GAP = r"(?:(?![不没沒未别別非无無勿])[\w，, ]){0,3}?"
+
+Side = tuple[re.Pattern[str], dict[str, int]]  # a pattern with a group per form, its entries
 
 
 def _english_pattern(term: str) -> str:
-    # Pieces may be joined by space, hyphen or slash ("PET-CT", "PET/CT", "pet ct").
-    pieces = [re.escape(p) for p in re.split(r"[\s\-/]+", term) if p]
-    body = r"[\s\-/]*".join(pieces)
+    # Words may be joined by space, hyphen or slash ("PET-CT", "PET/CT", "pet ct").
+    body = _EN_GAP.join(
+        r"[\s\-/]*".join(re.escape(w) for w in re.split(r"[\s\-/]+", piece) if w)
+        for piece in term.split(glossary_file.GAP))
     if term[-1].isalpha():
         body += "(?:e?s)?"
     return body
 
 
-@lru_cache(maxsize=1)
-def _compiled() -> tuple[re.Pattern[str], dict[str, int], re.Pattern[str], dict[str, int]]:
-    # Blockers contain a form but mean something else (周围 is not 周, week); matching
-    # them first consumes their span.
-    zh_index: dict[str, int] = dict.fromkeys(glossary_file.load().blockers, -1)
-    en_index: dict[str, int] = {}
-    for i, (zh_terms, en_terms) in enumerate(_entries()):
-        for term in zh_terms:
-            zh_index.setdefault(term, i)
-        for term in en_terms:
-            en_index.setdefault(term.lower(), i)
+def _chinese_pattern(term: str) -> str:
+    return _ZH_GAP.join(re.escape(piece) for piece in term.split(glossary_file.GAP))
+
+
+def _side(index: dict[str, int], pattern: Callable[[str], str], group: str,
+          edges: tuple[str, str] = ("", "")) -> Side:
     # Alternatives longest first: re takes the first alternative that matches at a position,
     # so this gives leftmost-longest matching.
-    zh_terms_sorted = sorted(zh_index, key=len, reverse=True)
-    zh_re = re.compile("|".join(re.escape(t) for t in zh_terms_sorted))
-    en_sorted = sorted(en_index, key=len, reverse=True)
-    groups = "|".join(f"(?P<e{n}>{_english_pattern(t)})" for n, t in enumerate(en_sorted))
-    en_re = re.compile(f"(?<![{_LATIN_EDGE}])(?:{groups})(?![{_LATIN_EDGE}])", re.IGNORECASE)
-    en_group_entry = {f"e{n}": en_index[t] for n, t in enumerate(en_sorted)}
-    return zh_re, zh_index, en_re, en_group_entry
+    forms = sorted(index, key=len, reverse=True)
+    groups = "|".join(f"(?P<{group}{n}>{pattern(t)})" for n, t in enumerate(forms))
+    flags = re.IGNORECASE if group == "e" else 0
+    return (re.compile(f"{edges[0]}(?:{groups}){edges[1]}", flags),
+            {f"{group}{n}": index[t] for n, t in enumerate(forms)})
 
 
-def _matches(question: str) -> list[tuple[int, int, str]]:
-    """(position, entry index, side matched) for every glossary hit, in question order."""
-    zh_re, zh_index, en_re, en_group_entry = _compiled()
-    hits: list[tuple[int, int, str]] = []
-    # A longer form consumes its span: 新辅助化疗 yields only its own entry, whose English
-    # forms already carry "chemotherapy"; a 化疗 elsewhere in the question still counts.
-    for m in zh_re.finditer(question):
-        entry = zh_index[m.group()]
-        if entry >= 0:
-            hits.append((m.start(), entry, "zh"))
-    for m in en_re.finditer(question):
-        assert m.lastgroup is not None
-        hits.append((m.start(), en_group_entry[m.lastgroup], "en"))
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[Side, Side, Side, Side]:
+    """The fixed forms of each side (Chinese, English), then the gapped ones (each may be
+    empty)."""
+    # Blockers contain a form but mean something else (周围 is not 周, week); matching
+    # them first consumes their span.
+    zh: dict[str, int] = dict.fromkeys(glossary_file.load().blockers, -1)
+    en: dict[str, int] = {}
+    zh_gapped: dict[str, int] = {}
+    en_gapped: dict[str, int] = {}
+    for i, (zh_terms, en_terms) in enumerate(_entries()):
+        for term in zh_terms:
+            (zh_gapped if glossary_file.is_gapped(term) else zh).setdefault(term, i)
+        for term in en_terms:
+            (en_gapped if glossary_file.is_gapped(term) else en).setdefault(term.lower(), i)
+    edges = (f"(?<![{_LATIN_EDGE}])", f"(?![{_LATIN_EDGE}])")
+    return (_side(zh, _chinese_pattern, "z"), _side(en, _english_pattern, "e", edges),
+            _side(zh_gapped, _chinese_pattern, "z"),
+            _side(en_gapped, _english_pattern, "e", edges))
+
+
+def _found(text: str, *, gapped: bool = True) -> list[tuple[int, str, int, str]]:
+    """(position, words matched, entry index, side) of every glossary hit, in text order.
+
+    A longer fixed form consumes its span: 新辅助化疗 yields only its own entry, whose English
+    forms already carry "chemotherapy"; a 化疗 elsewhere in the text still counts. A gapped form
+    consumes nothing: 先化疗再做手术 names neoadjuvant chemotherapy as well as chemotherapy and
+    surgery (gapped=False: the fixed forms only)."""
+    sides = _compiled()
+    hits: list[tuple[int, str, int, str]] = []
+    for (pattern, group_entry), side in zip(sides if gapped else sides[:2],
+                                            ("zh", "en", "zh", "en"), strict=False):
+        if not group_entry:
+            continue
+        for m in pattern.finditer(text):
+            assert m.lastgroup is not None
+            entry = group_entry[m.lastgroup]
+            if entry >= 0:
+                hits.append((m.start(), m.group(), entry, side))
     hits.sort(key=lambda h: h[0])
     return hits
 
 
-def entries(text: str) -> set[int]:
+def entries(text: str, *, gapped: bool = True) -> set[int]:
     """Indexes of the glossary entries text names, in either language: one id per concept, so
-    "chemotherapy" and 化疗 give the same one."""
-    return {entry for _, entry, _ in _matches(text)}
+    "chemotherapy" and 化疗 give the same one. gapped=False: only what it names in so many
+    words (a rewrite that reorders "before surgery, chemotherapy" names nothing new)."""
+    return {entry for _, _, entry, _ in _found(text, gapped=gapped)}
 
 
 def is_generic(entry: int) -> bool:
@@ -146,18 +175,20 @@ def expand(question: str) -> list[str]:
     "RAS 基因检测" expands 基因检测 to English and "PET-CT检查" expands PET-CT to Chinese.
     """
     out: dict[str, None] = {}
-    for _, entry, side in _matches(question):
+    for _, _, entry, side in _found(question):
         zh_terms, en_terms = _entries()[entry]
-        out.update(dict.fromkeys(en_terms if side == "zh" else zh_terms))
+        out.update(dict.fromkeys(t for t in (en_terms if side == "zh" else zh_terms)
+                                 if not glossary_file.is_gapped(t)))
     return list(out)
 
 
 def translate_terms(question: str) -> str:
     """The English forms of the entries named in Chinese, space-joined ("" if none)."""
     out: dict[str, None] = {}
-    for _, entry, side in _matches(question):
+    for _, _, entry, side in _found(question):
         if side == "zh":
-            out.update(dict.fromkeys(_entries()[entry][1]))
+            out.update(dict.fromkeys(t for t in _entries()[entry][1]
+                                     if not glossary_file.is_gapped(t)))
     return " ".join(out)
 
 
@@ -165,16 +196,8 @@ def concepts(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """(matched span, the entry's English forms) for every glossary entry the question names,
     in either language, in question order. The gate treats each as one concept that any of its
     English forms satisfies ("chemo" is satisfied by "chemotherapy")."""
-    zh_re, zh_index, en_re, en_group_entry = _compiled()
-    found: list[tuple[int, str, tuple[str, ...]]] = []
-    for m in zh_re.finditer(question):
-        entry = zh_index[m.group()]
-        if entry >= 0:
-            found.append((m.start(), m.group(), tuple(_entries()[entry][1])))
-    for m in en_re.finditer(question):
-        assert m.lastgroup is not None
-        found.append((m.start(), m.group(), tuple(_entries()[en_group_entry[m.lastgroup]][1])))
-    return [(span, forms) for _, span, forms in sorted(found, key=lambda f: f[0])]
+    return [(span, tuple(f for f in _entries()[entry][1] if not glossary_file.is_gapped(f)))
+            for _, span, entry, _ in _found(question)]
 
 
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*")
@@ -187,12 +210,11 @@ def hints(text: str, target: str) -> list[tuple[str, str]]:
     尼妥珠单抗 and not as a guessed transliteration, and neoadjuvant chemotherapy as 新辅助化疗,
     not 辅助化疗 (adjuvant), which the verifier rejects."""
     out: dict[str, tuple[str, str]] = {}  # by the term's casefolded form: the first wins
-    for position, entry, side in _matches(text):
+    for _, span, entry, side in _found(text, gapped=False):
         named = concept(entry).kind in ("drug", "test", "cancer", "treatment")
         if not named or (side == "zh") == (target == "zh"):
             continue
         zh_terms, en_terms = _entries()[entry]
-        span = _span_at(text, position, side)
         if target == "zh" and _ACRONYM.fullmatch(span):
             form = span  # Chinese writing keeps PET-CT, MRI, HER2 as they are
         else:
@@ -204,9 +226,9 @@ def hints(text: str, target: str) -> list[tuple[str, str]]:
 def mentions(text: str) -> dict[int, str]:
     """Each specific thing the text names (not the generic words), with the words it uses."""
     out: dict[int, str] = {}
-    for position, entry, side in _matches(text):
+    for _, span, entry, _ in _found(text):
         if not is_generic(entry):
-            out.setdefault(entry, _span_at(text, position, side))
+            out.setdefault(entry, span)
     return out
 
 
@@ -215,16 +237,7 @@ def blank_names(text: str, *, numbered_only: bool = False) -> str:
     digit (5-fluorouracil, 5-FU): such a number is part of a name, which a translation may
     rightly drop (氟尿嘧啶), and "FU" in 5-FU is no name of its own."""
     out = text
-    for position, _, side in _matches(text):
-        span = _span_at(text, position, side)
+    for position, span, _, _ in _found(text, gapped=False):
         if not numbered_only or any(c.isdigit() for c in span):
             out = out[:position] + " " * len(span) + out[position + len(span):]
     return out
-
-
-def _span_at(text: str, position: int, side: str) -> str:
-    zh_re, _, en_re, _ = _compiled()
-    pattern = zh_re if side == "zh" else en_re
-    match = pattern.match(text, position)
-    assert match is not None
-    return match.group()

@@ -15,6 +15,9 @@ Kind = Literal["treatment", "drug", "test", "cancer", "anatomy", "symptom", "con
 KINDS: tuple[str, ...] = get_args(Kind)
 COLUMNS = ("english", "simplified", "traditional", "kind", "explanation_en", "explanation_zh")
 GLOSSARY_FILE = "glossary.tsv"
+# A form with a gap: its pieces in this order, a few words apart ("先化疗…手术" is also
+# 先化疗再做手术). Typed as "…" or "...".
+GAP = "…"
 BLOCKERS_FILE = "glossary_blockers.txt"
 _LATIN = re.compile("[A-Za-z]")
 
@@ -130,6 +133,13 @@ def _row_problems(where: str, english: list[str], simplified: list[str],
     for form in simplified + traditional:
         if form and not CJK_CHAR.search(form):
             problems.append(f"{where}: Chinese form {form!r} has no Chinese character")
+    for forms in (english, simplified, traditional):
+        if forms and GAP in forms[0]:
+            problems.append(f"{where}: the first form {forms[0]!r} is the one shown to readers: "
+                            "it cannot have a gap (…)")
+        for form in forms:
+            if GAP in form and any(not piece.strip() for piece in form.split(GAP)):
+                problems.append(f"{where}: form {form!r} needs words on both sides of each gap")
     return problems
 
 
@@ -153,4 +163,9 @@ def _unquote(cell: str) -> str:
 
 
 def _forms(cell: str) -> list[str]:
-    return [form.strip() for form in cell.split("|")] if cell else []
+    return [form.strip().replace("...", GAP) for form in cell.split("|")] if cell else []
+
+
+def is_gapped(form: str) -> bool:
+    """Whether a form matches pieces a few words apart, not one fixed string."""
+    return GAP in form

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.text import CJK_RUN, Lang, script_of
-from qa import glossary
+from qa import glossary, glossary_file
 from qa.bm25 import tokenize
 from qa.support import quantities
 
@@ -202,7 +202,7 @@ def _untranslated(text: str) -> list[str]:
 def negated(text: str) -> bool:
     if script_of(text) == "zh":
         bare = text
-        for entry in glossary.entries(text):
+        for entry in _named(text):
             for form in glossary.chinese_forms(entry):
                 bare = bare.replace(form, " ")
         for word in _ZH_NOT_NEGATING:
@@ -239,13 +239,20 @@ _MULTIPLE = re.compile(r"\b(?:doubl\w*|twice|tripl\w*|quadrupl\w*|\w+fold)\b|翻
                        re.IGNORECASE)
 
 
+def _named(text: str) -> set[int]:
+    """The glossary entries a sentence names in so many words: the sense a gapped form gives
+    ("chemotherapy before surgery" as neoadjuvant chemotherapy) is implied by word order, which
+    a faithful rewrite may change."""
+    return glossary.entries(text, gapped=False)
+
+
 def names(text: str) -> set[str]:
     """Named things a sentence mentions: glossary concepts (treatments, drugs, tests, cancers;
     one id across languages) and Latin drug-like or coded names."""
-    found = {glossary.english_form(e) for e in glossary.entries(text)
+    found = {glossary.english_form(e) for e in _named(text)
              if not glossary.is_generic(e)}
     found |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(text))
-              if not glossary.entries(m.group())}
+              if not _named(m.group())}
     return found
 
 
@@ -266,18 +273,18 @@ def _added_names(text: str, source: str) -> set[str]:
     in_source = names(source)
     stems = set(tokenize(source))
     added = set()
-    for entry in glossary.entries(text):
+    for entry in _named(text):
         name = glossary.english_form(entry)
         if glossary.is_generic(entry) or name in in_source:
             continue
-        forms = glossary.concept(entry).english
+        forms = [f for f in glossary.concept(entry).english if not glossary_file.is_gapped(f)]
         if not any(_present(form, stems) for form in forms):
             added.add(name)
     added |= {_code(m.group()) for m in _LATIN_NAME.finditer(text)
-              if not glossary.entries(m.group())} - in_source
+              if not _named(m.group())} - in_source
     source_words = {w.lower() for w in re.findall(r"[A-Za-z]+", source)}
     added |= {w.lower() for w in _DISEASE_WORD.findall(text)
-              if w.lower() not in source_words and not glossary.entries(w)}
+              if w.lower() not in source_words and not _named(w)}
     return added
 
 
@@ -286,8 +293,8 @@ def _swapped_names(text: str, source: str) -> set[str]:
     told apart only by a modifier ("adjuvant chemotherapy" for "neoadjuvant chemotherapy",
     辅助化疗 for 新辅助化疗). The stem test in `_added_names` finds "chemotherapy" in the source
     and lets such a swap through, although it reverses when the treatment is given."""
-    mine = {e for e in glossary.entries(text) if not glossary.is_generic(e)}
-    theirs = {e for e in glossary.entries(source) if not glossary.is_generic(e)}
+    mine = {e for e in _named(text) if not glossary.is_generic(e)}
+    theirs = {e for e in _named(source) if not glossary.is_generic(e)}
     return {f"{glossary.english_form(r)} (source: {glossary.english_form(s)})"
             for r in mine - theirs for s in theirs - mine if _siblings(r, s)}
 
@@ -314,12 +321,12 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
     always (a transliteration we cannot map is not a verified translation); tests and cancers
     too when translating, where each has a glossary form to use."""
     kept = names(text)
-    lost = {glossary.english_form(e) for e in glossary.entries(source)
+    lost = {glossary.english_form(e) for e in _named(source)
             if _must_keep(e, translated)} - kept
     folded = text.casefold()
     spelled_out = _defined_abbreviations(source) if translated else set()
     lost |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(source))
-             if not glossary.entries(m.group()) and _code(m.group()) not in folded
+             if not _named(m.group()) and _code(m.group()) not in folded
              and m.group() not in spelled_out}
     return lost
 

@@ -255,3 +255,53 @@ def test_blanking_names_keeps_offsets_and_only_numbered_names_on_request() -> No
     bare = glossary.blank_names(text, numbered_only=True)
     assert len(bare) == len(text) and "5-FU" not in bare and "oxaliplatin" in bare and "3" in bare
     assert "oxaliplatin" not in glossary.blank_names(text)
+
+
+# --- forms with gaps ------------------------------------------------------------------------
+
+GAPPED = (HEADER + "neoadjuvant chemotherapy|chemo…before…surgery\t新辅助化疗|先…化疗…手术\t\t"
+          "treatment\n")
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("为什么要先化疗再做手术？", True),
+    ("为什么先做化疗，再手术？", True),  # a comma inside one sentence
+    ("先手术再化疗好吗？", False),  # the other order: chemotherapy after surgery
+    ("先化疗不做手术可以吗？", False),  # a gap never holds a negation
+    ("先化疗。手术以后再说。", False),  # nor ends a sentence
+    ("Why chemo before my operation?", True),
+    ("Why is chemotherapy given before surgery?", True),
+    ("How long after chemotherapy is surgery done?", False),
+    ("Chemotherapy ends. Before surgery, rest.", False),
+])
+def test_a_gapped_form_matches_its_pieces_in_order_a_few_words_apart(question: str,
+                                                                    named: bool) -> None:
+    neoadjuvant = next(i for i, (_, en) in enumerate(GLOSSARY)
+                       if en[0] == "neoadjuvant chemotherapy")
+    assert (neoadjuvant in entries(question)) == named
+    # It adds its concept and hides nothing: chemotherapy and surgery still count.
+    chemo = expand("化疗") if re.search(_CJK, question) else expand("chemotherapy")
+    assert set(chemo) <= set(expand(question))
+    # Only what the text names in so many words, on request.
+    assert neoadjuvant not in entries(question, gapped=False)
+
+
+def test_a_gapped_form_is_never_given_out_as_a_word() -> None:
+    for text in ("为什么要先化疗再做手术？", "Why chemo before my operation?"):
+        given = expand(text) + translate_terms(text).split() + [
+            f for _, forms in concepts(text) for f in forms]
+        assert given and not any("…" in f or "..." in f for f in given)
+    # the words the question used are what a match reports
+    assert ("先化疗再做手术", ("neoadjuvant chemotherapy", "preoperative chemotherapy")) in [
+        (span, forms[:2]) for span, forms in concepts("为什么要先化疗再做手术？")]
+
+
+def test_gapped_forms_in_the_file_are_checked() -> None:
+    rows = parse_concepts(GAPPED.replace("…", "..."))  # typed with three dots
+    assert rows[0].english[1] == "chemo…before…surgery" and rows[0].simplified[1] == "先…化疗…手术"
+    for row, problem in (("chemo…before\t化疗\t\ttreatment", "first form"),
+                         ("chemotherapy\t先…化疗\t\ttreatment", "first form"),
+                         ("chemotherapy|chemo…\t化疗\t\ttreatment", "both sides of each gap"),
+                         ("chemotherapy\t化疗|…化疗\t\ttreatment", "both sides of each gap")):
+        with pytest.raises(GlossaryFileError, match=problem):
+            parse_concepts(HEADER + row + "\n")

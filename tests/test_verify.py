@@ -40,6 +40,17 @@ def test_faithful_rewrites_pass(rewrite: str, source: str, target: str) -> None:
     assert verdict.ok, verdict
 
 
+def test_a_rewrite_that_only_reorders_implies_no_new_treatment() -> None:
+    """"chemotherapy before surgery" reads as neoadjuvant chemotherapy (a gapped glossary form),
+    but a rewrite that puts the same words in that order names nothing the source lacks."""
+    source = "Before surgery, some patients receive chemotherapy to shrink the tumour."
+    rewrite = "Some patients receive chemotherapy before surgery to shrink the tumour."
+    assert verify(rewrite, source, "en").ok
+    assert verify("患者先接受化疗再做手术，以缩小肿瘤。", source, "zh").ok
+    assert "neoadjuvant chemotherapy" not in names(rewrite) | names("先接受化疗再做手术")
+    assert "neoadjuvant chemotherapy" in names("Some receive neoadjuvant chemotherapy.")
+
+
 @pytest.mark.parametrize(("rewrite", "source", "target", "reason"), [
     ("Surgery usually takes place 6 weeks after chemotherapy ends.", SURGERY, "en", "numbers"),
     ("手术通常在化疗结束后6周进行。", SURGERY, "zh", "numbers"),
