@@ -141,7 +141,7 @@ class SentenceSelector:
         wanted = {t: idf(t) for t in dict.fromkeys(terms)}
         total = sum(wanted.values()) or 1.0
         leads = _leads(passages, pieces)
-        named, names_drug = _drugs_named(queries)
+        named, names_drug, ruled_out = _drugs_named(queries)
         asked = set().union(*(cancers_named(q) for q in (topic, *queries)))
         other = {n: bool(asked) and bool(titled) and not titled & asked for n, titled in (
             (n, cancers_named(p.title)) for n, p in enumerate(passages, 1))}
@@ -152,8 +152,8 @@ class SentenceSelector:
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = flags_of(text)
             narrower = _narrower(text, named)
-            if narrower and names_drug:
-                flags += ("other-drug",)  # the question asks about another drug
+            if narrower and (names_drug or _narrower(text, named, only=ruled_out)):
+                flags += ("other-drug",)  # the question asks about another drug, or none of it
             lead_in = leads.get((n, start))
             if (n, start) in leads and lead_in is None:
                 flags += ("dangling",)  # what it points back to is not in the passage
@@ -201,6 +201,8 @@ class SentenceSelector:
             if any(_same_claim(c, d, vector_of, w) for d in chosen):
                 continue
             lead = at.get(c.lead_at) if c.lead_at else None
+            if lead is not None and lead.flags:
+                continue  # its lead-in is no answer (about a drug ruled out): nor is it
             if lead is None:
                 chosen.append(c)
             elif any(lead is d for d in chosen):
@@ -372,16 +374,33 @@ _CONDITION = re.compile(
     r"taking|on)\b)[^,;:]*|^\W*(?:如果|假如|若|对于|对)[^，,；;。]*", re.IGNORECASE)
 
 
-def _drugs_named(queries: Sequence[str]) -> tuple[set[str], bool]:
+# Where a question rules drugs out ("with no bevacizumab or sorafenib", 没有用贝伐珠单抗): from the
+# cue to the end of its clause.
+_RULED_OUT = re.compile(
+    r"\b(?:no|without|instead of|rather than|not (?:on|taking|using|given|getting|receiving)|"
+    r"never (?:had|took|taken|received|used|got))\b[^,.;:?!]*"
+    r"|(?:没有用|没用|没有使用|没使用|未用|未使用|没有打|没打|没吃|没有吃|不用|而不是|并非)[^，,。；;：:？?！!]*",
+    re.IGNORECASE)
+
+
+def _drugs_named(queries: Sequence[str]) -> tuple[set[str], bool, set[str]]:
     """The names a question gives, every form (drug stems, and the glossary's names in both
-    languages), and whether one of them is a drug (by stem, or a glossary drug)."""
+    languages); whether one of them is a drug (by stem, or a glossary drug); and the names of
+    what it rules out. A drug it rules out is not named: "standard chemo, with no bevacizumab"
+    does not ask about bevacizumab, and a sentence that holds only under it is no answer."""
+    named, drug = _names_in(_RULED_OUT.sub(" ", q) for q in queries)
+    ruled_out, _ = _names_in(m.group() for q in queries for m in _RULED_OUT.finditer(q))
+    return named, drug, ruled_out
+
+
+def _names_in(texts: Iterable[str]) -> tuple[set[str], bool]:
     named: set[str] = set()
     drug = False
-    for query in queries:
-        stems = drugs.names(query)
+    for text in texts:
+        stems = drugs.names(text)
         named |= stems
         drug = drug or bool(stems)
-        for entry in glossary.mentions(query):
+        for entry in glossary.mentions(text):
             concept = glossary.concept(entry)
             drug = drug or concept.kind == "drug"
             named |= {f.casefold() for f in (*concept.english, *concept.simplified,
@@ -410,11 +429,12 @@ def cancers_named(text: str) -> set[int]:
     return out
 
 
-def _narrower(text: str, named: set[str]) -> bool:
-    """Whether the sentence holds only under a drug the question does not name."""
+def _narrower(text: str, named: set[str], *, only: set[str] | None = None) -> bool:
+    """Whether the sentence holds only under a drug the question does not name (only: one of
+    these)."""
     condition = _CONDITION.match(text)
     found = drugs.names(condition.group()) if condition else set()
-    return bool(found) and not found & named
+    return bool(found) and not found & named and (only is None or bool(found & only))
 
 
 def _same_claim(a: Candidate, b: Candidate, vector_of: dict[tuple[int, int], list[float]],

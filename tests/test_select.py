@@ -172,6 +172,10 @@ def test_a_sentence_that_holds_only_for_a_drug_the_question_does_not_name_ranks_
     ("He is on regorafenib: when can he have surgery?", True),  # a drug by its stem only
     ("How long after chemotherapy can surgery be done?", False),  # no drug: ranks lower only
     ("He takes bevacizumab: when can he have surgery?", False),  # the drug it holds for
+    # a drug the question rules out is the other drug
+    ("Standard chemo, with no bevacizumab. How long after it ends is surgery done?", True),
+    ("我爸没有用贝伐珠单抗，化疗结束后多久可以手术？", True),
+    ("Why is surgery not done soon after bevacizumab?", False),  # negated, but it is asked
 ])
 def test_a_sentence_for_another_drug_is_no_answer_to_a_question_naming_a_drug(
         question: str, flagged: bool) -> None:
@@ -181,6 +185,20 @@ def test_a_sentence_for_another_drug_is_no_answer_to_a_question_naming_a_drug(
     assert ("other-drug" in bevacizumab.flags) == flagged
     if flagged:  # never chosen while a prose sentence is there
         assert BEVACIZUMAB not in [c.text for c in selection.chosen]
+
+
+def test_a_sentence_whose_lead_in_is_about_a_drug_ruled_out_is_not_shown() -> None:
+    why = "The purpose is to reduce bleeding during surgery."
+    passage = _passage(f"{BEVACIZUMAB} {why} Surgery usually follows 3 to 4 weeks after "
+                       "chemotherapy.")
+    selector = _selector()
+    selector.weights = Weights(margin=1.0)
+    for question, shown in (("Standard chemo, with no bevacizumab. Why wait before surgery?",
+                             False),
+                            ("He had bevacizumab. Why wait before surgery?", True)):
+        chosen = [c.text for c in selector.select([question], ["surgery"], [passage],
+                                                  "en").chosen]
+        assert (why in chosen) == shown and (BEVACIZUMAB in chosen) == shown, chosen
 
 def test_a_list_items_bullet_is_not_part_of_its_sentence() -> None:
     text = ("Basic facts\n- Surgery usually follows chemotherapy after 3 to 4 weeks.\n"
