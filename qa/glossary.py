@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import overload
 
@@ -147,6 +147,11 @@ def entries(text: str, *, gapped: bool = True) -> set[int]:
     return {entry for _, _, entry, _ in _found(text, gapped=gapped)}
 
 
+def plain(forms: Iterable[str]) -> tuple[str, ...]:
+    """The forms that are words to use (in a query, a hint, a message), not gapped patterns."""
+    return tuple(f for f in forms if not glossary_file.is_gapped(f))
+
+
 def is_generic(entry: int) -> bool:
     """Whether an entry names no treatment, drug, test or disease (question and time words):
     a rewrite may use these freely; any other entry it adds must be in its source sentence."""
@@ -183,8 +188,7 @@ def expand(question: str) -> list[str]:
     out: dict[str, None] = {}
     for _, _, entry, side in _found(question):
         zh_terms, en_terms = _entries()[entry]
-        out.update(dict.fromkeys(t for t in (en_terms if side == "zh" else zh_terms)
-                                 if not glossary_file.is_gapped(t)))
+        out.update(dict.fromkeys(plain(en_terms if side == "zh" else zh_terms)))
     return list(out)
 
 
@@ -193,8 +197,7 @@ def translate_terms(question: str) -> str:
     out: dict[str, None] = {}
     for _, _, entry, side in _found(question):
         if side == "zh":
-            out.update(dict.fromkeys(t for t in _entries()[entry][1]
-                                     if not glossary_file.is_gapped(t)))
+            out.update(dict.fromkeys(plain(_entries()[entry][1])))
     return " ".join(out)
 
 
@@ -202,8 +205,7 @@ def concepts(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """(matched span, the entry's English forms) for every glossary entry the question names,
     in either language, in question order. The gate treats each as one concept that any of its
     English forms satisfies ("chemo" is satisfied by "chemotherapy")."""
-    return [(span, tuple(f for f in _entries()[entry][1] if not glossary_file.is_gapped(f)))
-            for _, span, entry, _ in _found(question)]
+    return [(span, plain(_entries()[entry][1])) for _, span, entry, _ in _found(question)]
 
 
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]*(?:[-/][A-Z0-9]+)*")

@@ -134,11 +134,11 @@ def _row_problems(where: str, english: list[str], simplified: list[str],
         if form and not CJK_CHAR.search(form):
             problems.append(f"{where}: Chinese form {form!r} has no Chinese character")
     for forms in (english, simplified, traditional):
-        if forms and GAP in forms[0]:
+        if forms and is_gapped(forms[0]):
             problems.append(f"{where}: the first form {forms[0]!r} is the one shown to readers: "
                             "it cannot have a gap (…)")
         for form in forms:
-            if GAP in form and any(not piece.strip() for piece in form.split(GAP)):
+            if is_gapped(form) and any(not piece.strip() for piece in form.split(GAP)):
                 problems.append(f"{where}: form {form!r} needs words on both sides of each gap")
     return problems
 

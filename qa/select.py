@@ -151,8 +151,9 @@ class SentenceSelector:
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
             flags = flags_of(text)
-            narrower = _narrower(text, named)
-            if narrower and (names_drug or _narrower(text, named, only=ruled_out)):
+            unnamed = _unnamed_condition(text, named)
+            narrower = bool(unnamed)
+            if narrower and (names_drug or unnamed & ruled_out):
                 flags += ("other-drug",)  # the question asks about another drug, or none of it
             lead_in = leads.get((n, start))
             if (n, start) in leads and lead_in is None:
@@ -429,12 +430,12 @@ def cancers_named(text: str) -> set[int]:
     return out
 
 
-def _narrower(text: str, named: set[str], *, only: set[str] | None = None) -> bool:
-    """Whether the sentence holds only under a drug the question does not name (only: one of
-    these)."""
+def _unnamed_condition(text: str, named: set[str]) -> set[str]:
+    """The drugs the sentence holds only under, when the question names none of them (empty:
+    it holds generally, or under a drug the question names)."""
     condition = _CONDITION.match(text)
     found = drugs.names(condition.group()) if condition else set()
-    return bool(found) and not found & named and (only is None or bool(found & only))
+    return set() if found & named else found
 
 
 def _same_claim(a: Candidate, b: Candidate, vector_of: dict[tuple[int, int], list[float]],

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.text import CJK_RUN, Lang, script_of
-from qa import glossary, glossary_file
+from qa import glossary
 from qa.bm25 import tokenize
 from qa.support import quantities
 
@@ -277,7 +277,7 @@ def _added_names(text: str, source: str) -> set[str]:
         name = glossary.english_form(entry)
         if glossary.is_generic(entry) or name in in_source:
             continue
-        forms = [f for f in glossary.concept(entry).english if not glossary_file.is_gapped(f)]
+        forms = glossary.plain(glossary.concept(entry).english)
         if not any(_present(form, stems) for form in forms):
             added.add(name)
     added |= {_code(m.group()) for m in _LATIN_NAME.finditer(text)
