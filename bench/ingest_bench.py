@@ -61,6 +61,12 @@ class IngestResult:
     reingest_embedded: int
     reingest_ratio: float  # reingest_seconds / ingest_seconds
     peak_rss_mb: float  # this process's peak right after the first ingest (model loaded)
+    # The same batches through the model alone in passage batches of another size (the old
+    # default), each recorded batch timed with both, one after the other: 0 when not compared.
+    batch_size: int = 0
+    baseline_batch_size: int = 0
+    baseline_model_only_seconds: float = 0.0
+    baseline_model_only_chunks_per_second: float = 0.0
 
 
 def prepare_seconds(corpus_dir: Path, settings: Settings) -> float:
@@ -87,10 +93,14 @@ def registry_commit_ms(registry: Registry, samples: int = 20) -> float:
 
 def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: OpenIndex,
                workdir: Path, chunks: int, *, chunks_per_doc: int = 12, seed: int = 0,
+               baseline: tuple[int, CountingEmbeddings] | None = None,
                log: Log | None = None) -> IngestResult:
     """Generate a corpus of about `chunks` chunks, ingest it into a fresh index, replay the same
     embedding batches through the model alone, then re-ingest the unchanged corpus (the index
-    is reopened through open_index for the registry timing)."""
+    is reopened through open_index for the registry timing).
+
+    baseline: (its passage batch size, the same model built with it); each recorded batch then
+    also goes through it, right after the configured model, so both see the same machine."""
     say = log or (lambda message: None)
     corpus = generate(workdir / "corpus", chunks, chunk=settings.chunk,
                       chunks_per_doc=chunks_per_doc, seed=seed)
@@ -116,10 +126,21 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: O
     first = ingest(fresh, recorder, corpus.directory, progress=progress, keywords=BM25Builder())
     peak = peak_rss_mb()
     say(f"ingest: {first.chunks_added} chunks in {first.seconds:.1f} s; model-only pass next")
-    started = time.perf_counter()
+    model_only = other = 0.0
+    if baseline is not None:
+        baseline[1].warm_up()
+        baseline[1].embed_documents(["passage warm-up"] * 8)
     for batch in recorder.batches:
+        started = time.perf_counter()
         embeddings.embed_documents(batch)
-    model_only = time.perf_counter() - started
+        model_only += time.perf_counter() - started
+        if baseline is not None:
+            started = time.perf_counter()
+            baseline[1].embed_documents(batch)
+            other += time.perf_counter() - started
+    if baseline is not None:
+        say(f"ingest: model alone {model_only:.1f} s in batches of "
+            f"{settings.embedding.batch_size}, {other:.1f} s in batches of {baseline[0]}")
     again = ingest(fresh, RecordingEmbeddings(embeddings), corpus.directory,
                    keywords=BM25Builder())
     say(f"ingest: model alone {model_only:.1f} s; re-ingest {again.seconds:.1f} s "
@@ -144,4 +165,9 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: O
         reingest_embedded=again.embedded,
         reingest_ratio=round(again.seconds / first.seconds, 4) if first.seconds > 0 else 0.0,
         peak_rss_mb=peak,
+        batch_size=settings.embedding.batch_size if baseline is not None else 0,
+        baseline_batch_size=baseline[0] if baseline is not None else 0,
+        baseline_model_only_seconds=round(other, 3),
+        baseline_model_only_chunks_per_second=round(first.chunks_added / other, 2)
+        if other > 0 else 0.0,
     )

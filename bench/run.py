@@ -28,6 +28,9 @@ STAGES = ("ingest", "retrieval", "answers", "app", "stack")
 class BenchConfig:
     chunks: int = 10_000  # ingestion corpus size
     chunks_per_doc: int = 12
+    # Passages also embedded in batches of this size, beside the configured one, in the same
+    # run (32 was the default before 2026-12-07); None: not compared.
+    baseline_batch_size: int | None = 32
     retrieval_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     retrieval_questions: int = 25  # per language
     llm_questions: int = 12  # per language
@@ -73,9 +76,14 @@ def run_stage(name: str, config: BenchConfig, settings: Settings, workdir: Path,
     if name == "ingest":
         from bench.ingest_bench import run_ingest
 
+        baseline = None
+        if config.baseline_batch_size not in (None, settings.embedding.batch_size):
+            other = settings.model_copy(update={"embedding": settings.embedding.model_copy(
+                update={"batch_size": config.baseline_batch_size})})
+            baseline = (config.baseline_batch_size, parts.embeddings(other))
         result = run_ingest(settings, parts.embeddings(settings), parts.index, workdir,
                             config.chunks, chunks_per_doc=config.chunks_per_doc,
-                            seed=config.seed, log=log)
+                            seed=config.seed, baseline=baseline, log=log)
     elif name == "retrieval":
         from bench.retrieval_bench import run_retrieval
 

@@ -160,6 +160,10 @@ def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: 
     assert not [name for name, data in stages.items() if "error" in data or "skipped" in data]
     assert stages["ingest"]["reingest_embedded"] == 0
     assert stages["ingest"]["chunks"] == stages["ingest"]["corpus"]["chunks"]
+    # The same batches also went through the model at the old passage batch size, timed apart.
+    ing = stages["ingest"]
+    assert (ing["batch_size"], ing["baseline_batch_size"]) == (8, 32)
+    assert ing["baseline_model_only_seconds"] > 0 and ing["model_only_seconds"] > 0
     assert stages["answers"]["questions"] == 2
     assert stages["app"]["completed"] == 3 and stages["app"]["errors"] == 0
     assert {c["language"] for c in stages["app"]["conversations"]} == {"en", "zh"}
@@ -180,6 +184,14 @@ def test_quick_run_reports_every_stage(quick_results: dict[str, Any], tmp_path: 
                    "3 simultaneous conversations (server topology: store server + model server "
                    "+ app)"):
         assert needle in metrics
+    batch_row = _goal(report, "Passage batch size 8 vs 32")
+    assert batch_row["measured"].startswith(f"{ing['model_only_chunks_per_second']:.1f} vs ")
+    assert batch_row["measured"].endswith(
+        f"({ing['baseline_model_only_seconds'] / ing['model_only_seconds']:.2f}x)")
+    old = copy.deepcopy(quick_results)  # a run from before the comparison: no such row
+    for key in ("batch_size", "baseline_batch_size", "baseline_model_only_seconds"):
+        old["stages"]["ingest"].pop(key)
+    assert not [g for g in build_report(old)["goals"] if g["metric"].startswith("Passage")]
 
 
 def _goal(report: dict[str, Any], start: str) -> dict[str, Any]:
