@@ -88,7 +88,7 @@ class SentenceTransformerEmbeddings(CountingEmbeddings):
         *,
         query_prefix: str = "query: ",
         passage_prefix: str = "passage: ",
-        batch_size: int = 32,
+        batch_size: int = 8,
         threads: int = 2,
         query_threads: int | None = None,
     ) -> None:

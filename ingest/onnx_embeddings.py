@@ -46,7 +46,7 @@ class OnnxEmbeddings(CountingEmbeddings):
         precision: Precision = "int8",
         query_prefix: str = "query: ",
         passage_prefix: str = "passage: ",
-        batch_size: int = 32,
+        batch_size: int = 8,
         threads: int = 2,
         query_threads: int | None = None,
         max_tokens: int = 512,
