@@ -65,8 +65,8 @@ def retrieval(ret: dict[str, Any], goals: dict[int, float]) -> list[str]:
         if "zh" in by_lang and "en" in by_lang:
             text += (f" Chinese questions p95 {by_lang['zh']['p95']:.1f} ms vs English "
                      f"{by_lang['en']['p95']:.1f} ms: a Chinese question with glossary terms is "
-                     f"embedded with its English terms in one model call and searched with "
-                     f"both in one Chroma query.")
+                     f"embedded with its English terms (side by side, one thread each) and "
+                     f"searched with both in one Chroma query.")
         notes.append(text)
     probe = ret.get("embed_by_threads") or {}
     if len(probe) > 1:

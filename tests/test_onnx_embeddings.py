@@ -159,3 +159,19 @@ def test_a_damaged_graph_is_named_with_the_fix(built: tuple[Path, Path], tmp_pat
     with pytest.raises(ModelMissingError, match="is damaged") as damaged:
         OnnxEmbeddings(copy, precision="fp32").embed_query("chemo")
     assert "oncoqa prepare --force" in damaged.value.friendly()
+
+
+def test_question_texts_go_side_by_side_with_the_vectors_of_one_by_one(
+        built: tuple[Path, Path]) -> None:
+    """A Chinese question and its English search texts are embedded in one call: each text on a
+    1-thread session of its own thread, in input order, with the vector it gets alone."""
+    _, folder = built
+    texts = ["化 疗 后", "chemo before surgery", "nausea", "the surgery is weeks after chemo"]
+    model = OnnxEmbeddings(folder, precision="fp32", threads=2, query_threads=1)
+    together = np.array(model.embed_queries(texts))
+    assert model._pool is not None and model.query_calls == 1  # one call, run side by side
+    alone = np.array([OnnxEmbeddings(folder, precision="fp32", threads=1).embed_query(t)
+                      for t in texts])
+    assert np.abs(together - alone).max() < 1e-5
+    passages = np.array(model.embed_documents(texts))  # passages still go as one batch
+    assert not np.allclose(passages, together)  # (the passage prefix, not the question's)
