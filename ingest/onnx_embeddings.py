@@ -139,10 +139,11 @@ class OnnxEmbeddings(CountingEmbeddings):
     def _embed(self, texts: list[str], *, query: bool) -> list[list[float]]:
         side_by_side = self.threads // self.query_threads
         if query and len(texts) > 1 and side_by_side > 1:
-            # A Chinese question comes with its English search texts. Each goes through the
-            # question session on a thread of its own: no barrier between the threads, so a
-            # busy core delays one text, not every layer of both (as one 2-thread pass would),
-            # and on a quiet machine two texts take the time of one (p50 23 -> 13 ms).
+            # A question comes with its other search texts (for a Chinese one, its English
+            # terms and rendering). Each goes through the question session on a thread of its
+            # own: no barrier between the threads, so a busy core delays one text, not every
+            # layer of all of them (as one 2-thread pass would), and on a quiet machine two
+            # texts take the time of one (p50 23 -> 13 ms).
             session = self._session(self.query_threads)
             with self._lock:
                 if self._pool is None:
