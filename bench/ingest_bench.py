@@ -138,12 +138,10 @@ def run_ingest(settings: Settings, embeddings: CountingEmbeddings, open_index: O
             started = time.perf_counter()
             baseline[1].embed_documents(batch)
             other += time.perf_counter() - started
-    if baseline is not None:
-        say(f"ingest: model alone {model_only:.1f} s in batches of "
-            f"{settings.embedding.batch_size}, {other:.1f} s in batches of {baseline[0]}")
     again = ingest(fresh, RecordingEmbeddings(embeddings), corpus.directory,
                    keywords=BM25Builder())
-    say(f"ingest: model alone {model_only:.1f} s; re-ingest {again.seconds:.1f} s "
+    compared = f" ({other:.1f} s in batches of {baseline[0]})" if baseline is not None else ""
+    say(f"ingest: model alone {model_only:.1f} s{compared}; re-ingest {again.seconds:.1f} s "
         f"({again.embedded} embedded)")
     prepare = prepare_seconds(corpus.directory, fresh)
     commit_ms = registry_commit_ms(open_index(fresh, embeddings)[1])
