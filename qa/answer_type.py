@@ -1,6 +1,6 @@
-"""Answer types: what kind of thing a question asks for (a time, drugs, a test, a reason...), and
-whether a sentence supplies one. A sentence that restates the topic without the asked-for thing
-is not an answer, however similar it is."""
+"""Answer types: what kind of thing a question asks for (a time, drugs, a test, a reason, what a
+term means...), and whether a sentence supplies one. A sentence that restates the topic without
+the asked-for thing is not an answer, however similar it is."""
 
 from __future__ import annotations
 
@@ -29,6 +29,43 @@ _ASKS = {
     "risk": r"\b(?:risks?|worr(?:y|ies)|dangers?|downsides?|concerns?|side[- ]effects?|harm|"
             r"problems?)\b|风险|風險|顾虑|顧慮|担心|擔心|副作用|坏处|壞處|危害|不良反应|不良反應",
 }
+# "What does X mean?", "What is 'X'?", "什么是X", "X是什么意思": what a term is. Only when the
+# question asks for nothing more specific (a time, a reason, risks...): "What is the purpose of
+# ...?" wants the purpose.
+_DEFINITION_ASKS = re.compile(
+    r"\bwhat (?:does|do|did)\b[^?]{0,60}?\b(?:mean|stand for)\b|\bmeaning of\b|"
+    r"\bdefin(?:e|ition)\b|\bwhat(?:'s| is| are| exactly is| exactly are)\s+(?:that|this|it|those|"
+    r"these)\s*\?|"
+    r"\bwhat(?:'s| is| are)\s+(?:exactly\s+)?(?:an?\s+|the (?:term|word)\s+|(?:this|that|the)\s+"
+    r"(?=['\"\u2018\u201c]))?(?:['\"\u2018\u201c]"
+    r"[^'\"\u2019\u201d?]{1,40}['\"\u2019\u201d]|(?!(?:the|my|your|his|her|their|our|its)\s)"
+    r"[\w-]+(?:\s+[\w-]+){0,3}\s*\?)|"
+    r"什么是|什麼是|什么叫|什麼叫|何谓|何謂|什么意思|什麼意思|啥意思|指的是什么|指的是什麼|"
+    r"是指什么|是指什麼|(?<!优势|优点|好处|坏处|区别|不同|原因|目的|作用|风险|意义|关键|重点|问题|"
+    r"办法|影响|效果|结果|依据|機制|机制|缺点)是(?:什么|什麼|啥)(?:东西|東西|病|药|藥|检查|檢查|治疗|"
+    r"治療|放疗|放療|化疗|化療|手术|手術|技术|技術)?[？?]", re.IGNORECASE)
+_SPECIFIC = frozenset({"time", "quantity", "reason", "risk", "method"})
+# Sentences that say what a term is.
+_DEFINES = re.compile(
+    r"\brefers? to\b|,\s*which (?:involves|means)\b|\b(?:is|are) defined as\b|"
+    r"\bmeans?\b(?!\s+of\b)|\boccurs? when\b|"
+    r"\b(?:also |commonly )?(?:known as|called|termed)\b|\bstands? for\b|\b(?:is|are) (?:a|an) "
+    r"(?:type|kind|form|class|group|way|method|technique|stage|phase|condition|state|process)s? "
+    r"of\b|是指|指的是|称为|稱為|又称|又稱|也叫|叫做|是一种|是一種|所谓|所謂|意思是|定义为|定義為|"
+    r"简称|簡稱", re.IGNORECASE)
+# The term a definition question asks about: quoted, or what follows "what is" / 什么是, or
+# precedes 是什么意思.
+_QUOTED = re.compile(
+    r"['\"\u2018\u201c\u300c]([^'\"\u2019\u201d\u300d]{1,40})['\"\u2019\u201d\u300d]")
+_TERM_SLOT = re.compile(
+    r"\bwhat (?:does|do|is|are|'s)\s+(?:exactly\s+)?(?:an?\s+|the (?:term|word)\s+)?"
+    r"([\w-]+(?:\s+[\w-]+){0,3}?)(?:\s+(?:mean|stand for))?\s*\?|"
+    r"(?:什么是|什麼是|什么叫|什麼叫|何谓|何謂)([^，,。？?！!]{1,20})|"
+    r"([^，,。？?！!\s]{1,20}?)(?:是什么意思|是什麼意思|是什么|是什麼|是啥|指的是什么|指的是什麼)",
+    re.IGNORECASE)
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?:-[A-Z0-9]+)?(?![A-Za-z0-9])")
+_POINTER = {"that", "this", "it", "those", "these"}  # and 这/這 ... in Chinese
+
 # Sentence cues for the types that are not named things.
 _GIVES = {
     "reason": r"\bbecause\b|\bpurpose\b|\bin order to\b|\bso (?:that|as to)\b|\bdue to\b|"
@@ -59,7 +96,49 @@ def _compiled() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]
 def asked(question: str) -> frozenset[str]:
     """The answer types a question asks for; empty for yes/no and open questions."""
     asks, _ = _compiled()
-    return frozenset(kind for kind, pattern in asks.items() if pattern.search(question))
+    kinds = {kind for kind, pattern in asks.items() if pattern.search(question)}
+    if not kinds & _SPECIFIC and _DEFINITION_ASKS.search(question):
+        kinds.add("definition")
+    return frozenset(kinds)
+
+
+def asked_terms(question: str) -> tuple[str, ...]:
+    """What a definition question asks to have explained: its quoted words; else the words in
+    the "what is X" / X是什么意思 slot (unless a pointer: "What does that mean?"); else its
+    acronyms."""
+    terms = [m.group(1).strip() for m in _QUOTED.finditer(question)]
+    for m in _TERM_SLOT.finditer(question) if not terms else ():
+        slot = next(g for g in m.groups() if g is not None).strip()
+        if slot.casefold().split()[0] in _POINTER or slot.startswith(("这", "這")):
+            continue
+        terms.append(slot)
+        if "的" in slot:  # 病历上写的CRLM: the term is after the last 的
+            terms.append(slot.rsplit("的", 1)[1])
+    terms = [t for t in terms if re.search(r"\w", t)] or _ACRONYM.findall(question)
+    return tuple(dict.fromkeys(terms))
+
+
+def defines(sentence: str, question: str) -> bool:
+    """Whether the sentence says what the question's term is: it names the term (any of its
+    glossary forms, in either language, or an English word of the same stem) in a defining
+    construction ("X refers to", "also known as", 是指...), or spells out its acronym
+    ("Response Evaluation Criteria in Solid Tumors (RECIST)")."""
+    if not _DEFINES.search(sentence) and not any(
+            re.search(rf"\w\s*[(（]\s*{re.escape(t)}\s*[)）]", sentence)
+            for t in _ACRONYM.findall(question)):
+        return False
+    folded = sentence.casefold()
+    named = glossary.entries(sentence)
+    for term in asked_terms(question):
+        entries = glossary.entries(term)
+        bounded = rf"(?<![a-z0-9]){re.escape(term.casefold())}(?![a-z0-9])"
+        if re.search(bounded, folded) or (entries and entries <= named):
+            return True
+        # metastasised -> metastas(is, es); metastasectomy stays itself
+        stems = {w[:max(7, len(w) - 4)] for w in re.findall(r"[a-z]{8,}", term.casefold())}
+        if stems and all(re.search(rf"\b{s}", folded) for s in stems):
+            return True
+    return False
 
 
 def supplies(sentence: str, wanted: frozenset[str], question: str = "") -> bool:
@@ -77,6 +156,8 @@ def supplies(sentence: str, wanted: frozenset[str], question: str = "") -> bool:
     kinds = {glossary.concept(e).kind for e in named}
     drugs = {e for e in named if _DRUG_NAME.search(glossary.english_form(e))}
     if "drug" in wanted and (drugs or _DRUG_NAME.search(sentence)):
+        return True
+    if "definition" in wanted and defines(sentence, question):
         return True
     for kind, glossary_kinds in _KINDS.items():
         if kind in wanted and kinds & set(glossary_kinds):

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ingest.embeddings import HashEmbeddings
+from qa import answer_type
 from qa.select import Selection, SentenceSelector, Weights, distinct_sentences, flags_of, leans_back
 from qa.types import Passage
 
@@ -241,3 +242,67 @@ def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_suppo
     # the sentence stays a candidate: first, when it ranks first, it is still shown
     only = selector.select([question], ["genetic"], [crc], "zh", topic="鼻咽癌基因检测")
     assert [c.text for c in only.chosen] == [crc.text]
+
+
+@pytest.mark.parametrize(("question", "terms"), [
+    ("The doctor said my cancer has 'metastasised'. What does that actually mean?",
+     ("metastasised",)),
+    ("What does RECIST stand for?", ("RECIST",)),
+    ("What's a PET-CT?", ("PET-CT",)),
+    ("They booked me for 'preoperative chemotherapy'. What exactly is that?",
+     ("preoperative chemotherapy",)),
+    ("什么是新辅助化疗？", ("新辅助化疗",)),
+    ("CT报告上写着“疾病进展”，这是什么意思？", ("疾病进展",)),  # quoted; not the acronym CT
+    ("病历上写的CRLM是什么病？", ("病历上写的CRLM", "CRLM")),
+])
+def test_a_definition_question_names_the_term_it_asks_about(
+        question: str, terms: tuple[str, ...]) -> None:
+    assert "definition" in answer_type.asked(question)
+    assert answer_type.asked_terms(question) == terms
+
+
+@pytest.mark.parametrize("question", [
+    "What is the purpose of chemotherapy before surgery?",  # a reason
+    "How long after chemotherapy can surgery be done?",
+    "What are the chances my cancer comes back after the operation?",
+    "What's the advantage of it?",  # what the term is good for, not what it is
+    "靶向治疗用在已经转移的肿瘤上，最大的优势是什么？",
+    "Is chemotherapy safe during pregnancy?",
+])
+def test_a_question_that_asks_for_something_else_is_no_definition_question(question: str) -> None:
+    assert "definition" not in answer_type.asked(question)
+
+
+METASTASIS = ("Metastatic tumors, also known as metastases, occur when cancer cells from the "
+              "primary tumor spread to other parts of the body.")
+CAUSES = ("Insufficient dose of radiotherapy, or chemotherapy that does not eliminate every "
+          "tumor cell, may cause metastasis.")
+
+
+@pytest.mark.parametrize(("sentence", "question", "defines"), [
+    (METASTASIS, "My cancer has 'metastasised'. What does that mean?", True),
+    (CAUSES, "My cancer has 'metastasised'. What does that mean?", False),  # no definition
+    (METASTASIS, "The surgeon mentioned a 'metastasectomy'. What is that?", False),  # other term
+    ("Neoadjuvant chemotherapy refers to systemic chemotherapy given before local treatment.",
+     "什么是新辅助化疗？", True),  # across languages through the glossary
+    ('Judged by the "Response Evaluation Criteria in Solid Tumors (RECIST)", the effect is poor.',
+     "RECIST标准是什么意思？", True),  # the acronym spelled out
+    ("Surgeons may perform procedures such as tumor resection, which involves removing the "
+     "lesion.", "CT报告上写着“疾病进展”，这是什么意思？", False),  # "ct" inside a word is no CT
+])
+def test_a_sentence_defines_the_asked_term_only_in_a_defining_construction(
+        sentence: str, question: str, defines: bool) -> None:
+    assert answer_type.defines(sentence, question) == defines
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    ("My doctor says the cancer has 'metastasised'. What does that mean?", METASTASIS),
+    ("My doctor says the cancer has 'metastasised'. Is that bad?", CAUSES),  # no definition asked
+])
+def test_a_definition_comes_first_for_a_definition_question(question: str, first: str) -> None:
+    # similarity and keywords left out: the better-ranked passage's sentence leads unless the
+    # answer type lifts the definition
+    selector = _selector()
+    selector.weights = Weights(dense=0.0, keyword=0.0, rank=0.01)
+    passages = [_passage(CAUSES, 1), _passage(METASTASIS, 2)]
+    assert selector.select([question], [], passages, "en").chosen[0].text == first
