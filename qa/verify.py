@@ -25,7 +25,9 @@ Similarity = Callable[[str, str], float]
 # 4: 不佳 ("poor") negates nothing, as 不良.
 # 5: "invisible" may be 隐藏的 ("hidden"), which counts as a lexical negative on both sides
 #    (hidden / occult, 隐藏 / 隐匿).
-REVISION = 5
+# 6: glossary forms 反应评估/反应评价 = response evaluation, 骨与软组织肉瘤 = bone and soft
+#    tissue sarcoma (its own row, so 骨肉瘤 "osteosarcoma" is no longer the model's guess).
+REVISION = 6
 
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
 # both sides ("insufficient" / 不足, "invisible" / 无法看到, "failure to" / 未能), so a faithful
@@ -148,6 +150,8 @@ def verify(rewrite: str, source: str, target: Lang, *, similarity: Similarity | 
         return Verdict(False, "empty")
     if script_of(text) != target:
         return Verdict(False, "language", f"expected {target}")
+    if "=" in text and "=" not in source:  # the request's name list ("sorafenib = 索拉非尼")
+        return Verdict(False, "instructions")
     if _repeats(text):
         return Verdict(False, "repetition")
     leftover = _untranslated(text) if target == "zh" else []

@@ -86,6 +86,10 @@ def test_a_rewrite_that_only_reorders_implies_no_new_treatment() -> None:
     ("Surgery usually takes place 3 to 4 weeks after chemotherapy ends.", SURGERY, "zh",
      "language"),
     ("Surgery.", SURGERY, "en", "length"),
+    # the request's list of names echoed into the translation
+    ("如果使用以下中文名称：sorafenib = 索拉非尼，手术通常在停药1到2周后考虑。",
+     "If sorafenib is used, surgery can usually be considered after 1 to 2 weeks of withdrawal.",
+     "zh", "instructions"),
     ("", SURGERY, "en", "empty"),
 ])
 def test_unfaithful_rewrites_are_rejected(rewrite: str, source: str, target: str,
