@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qa import glossary
+from qa import glossary, verify
 from qa.support import quantities
 
 # Question cues per type, English and Chinese (Simplified and Traditional forms).
@@ -123,9 +123,8 @@ def defines(sentence: str, question: str) -> bool:
     glossary forms, in either language, or an English word of the same stem) in a defining
     construction ("X refers to", "also known as", 是指...), or spells out its acronym
     ("Response Evaluation Criteria in Solid Tumors (RECIST)")."""
-    if not _DEFINES.search(sentence) and not any(
-            re.search(rf"\w\s*[(（]\s*{re.escape(t)}\s*[)）]", sentence)
-            for t in _ACRONYM.findall(question)):
+    if not _DEFINES.search(sentence) and not (
+            set(_ACRONYM.findall(question)) & verify.defined_abbreviations(sentence)):
         return False
     folded = sentence.casefold()
     named = glossary.entries(sentence)

@@ -328,7 +328,7 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
     lost = {glossary.english_form(e) for e in _named(source)
             if _must_keep(e, translated)} - kept
     folded = text.casefold()
-    spelled_out = _defined_abbreviations(source) if translated else set()
+    spelled_out = defined_abbreviations(source) if translated else set()
     lost |= {_code(m.group()) for m in _LATIN_NAME.finditer(glossary.blank_names(source))
              if not _named(m.group()) and _code(m.group()) not in folded
              and m.group() not in spelled_out}
@@ -338,7 +338,7 @@ def _lost_names(text: str, source: str, *, translated: bool) -> set[str]:
 _ABBREVIATION = re.compile(r"\(\s*([A-Z][A-Za-z0-9]{1,9})\s*\)")
 
 
-def _defined_abbreviations(source: str) -> set[str]:
+def defined_abbreviations(source: str) -> set[str]:
     """Abbreviations the sentence defines in brackets after their spelled-out form ("colorectal
     cancer liver metastasis (CRLM)"): a translation that renders the words may leave the letters
     out. The letters must be found in order in the words before the bracket, the first at the
