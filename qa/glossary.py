@@ -106,8 +106,10 @@ def _compiled() -> tuple[Side, Side, Side, Side]:
     empty)."""
     # Blockers contain a form but mean something else (周围 is not 周, week); matching
     # them first consumes their span.
-    zh: dict[str, int] = dict.fromkeys(glossary_file.load().blockers, -1)
-    en: dict[str, int] = {}
+    # English ones too: "cost him his chance" is no question about money.
+    blockers = glossary_file.load().blockers
+    zh: dict[str, int] = dict.fromkeys((b for b in blockers if not _is_latin(b)), -1)
+    en: dict[str, int] = dict.fromkeys((b.lower() for b in blockers if _is_latin(b)), -1)
     zh_gapped: dict[str, int] = {}
     en_gapped: dict[str, int] = {}
     for i, (zh_terms, en_terms) in enumerate(_entries()):
@@ -119,6 +121,10 @@ def _compiled() -> tuple[Side, Side, Side, Side]:
     return (_side(zh, _chinese_pattern, "z"), _side(en, _english_pattern, "e", edges),
             _side(zh_gapped, _chinese_pattern, "z"),
             _side(en_gapped, _english_pattern, "e", edges))
+
+
+def _is_latin(word: str) -> bool:
+    return bool(re.search("[A-Za-z]", word))
 
 
 def _found(text: str, *, gapped: bool = True) -> list[tuple[int, str, int, str]]:

@@ -96,19 +96,31 @@ def parse_concepts(text: str, source: str = GLOSSARY_FILE) -> tuple[Concept, ...
     return tuple(concepts)
 
 
+def _contains(word: str, form: str, latin: bool) -> bool:
+    """Whether the blocker holds the form where the matcher would find it: anywhere in a
+    Chinese word; as whole words, or their plural, in an English phrase."""
+    if not latin:
+        return form in word
+    return bool(re.search(rf"(?<![a-z0-9]){re.escape(form)}(?:e?s)?(?![a-z0-9])", word.lower()))
+
+
 def parse_blockers(text: str, concepts: tuple[Concept, ...],
                    source: str = BLOCKERS_FILE) -> tuple[str, ...]:
-    """Words that contain a glossary form but mean something else, one per line."""
-    forms = {form for concept in concepts for form in concept.chinese}
+    """Words that contain a glossary form but mean something else, one per line: Chinese
+    words, or English phrases (matched as whole words, case aside)."""
+    chinese = {form for concept in concepts for form in concept.chinese}
+    english = {form.lower() for concept in concepts for form in concept.english}
     problems: list[str] = []
     blockers: dict[str, None] = {}
     for lineno, line in _content_lines(text):
         word, where = line.strip(), f"{source}:{lineno}"
-        if not CJK_CHAR.search(word):
-            problems.append(f"{where}: {word!r} has no Chinese character")
-        elif word in forms:
+        latin = not CJK_CHAR.search(word)
+        forms = english if latin else chinese
+        if latin and not re.fullmatch(r"[A-Za-z][A-Za-z' -]*", word):
+            problems.append(f"{where}: {word!r} is neither Chinese nor English words")
+        elif (word.lower() if latin else word) in forms:
             problems.append(f"{where}: {word!r} is a glossary form; blocking it would hide it")
-        elif not any(form in word for form in forms):
+        elif not any(_contains(word, form, latin) for form in forms):
             problems.append(f"{where}: {word!r} contains no glossary form, so it blocks nothing")
         elif word in blockers:
             problems.append(f"{where}: {word!r} is listed twice")

@@ -49,6 +49,9 @@ def test_patient_wording() -> None:
 def test_blocker_words_do_not_expand() -> None:
     assert "week" not in expand("肿瘤周围的淋巴结")
     assert "week" in expand("停药六周后手术")
+    # English blockers: a loss is not a price
+    assert "cost" not in glossary.mentions("Could it cost him his chance of a cure?").values()
+    assert list(glossary.mentions("How much does it cost him per cycle?").values()) == ["cost"]
 
 
 def test_english_question_expands_to_chinese() -> None:
@@ -133,7 +136,8 @@ def test_glossary_file_parses_and_every_row_follows_the_rules() -> None:
         for form in row.simplified + row.traditional:
             assert form not in zh_seen, f"{form} twice"
             zh_seen.add(form)
-    assert all(_CJK.search(word) for word in glossary_file.load().blockers)
+    blockers = glossary_file.load().blockers
+    assert all(_CJK.search(w) or re.fullmatch(r"[a-z][a-z' -]*", w) for w in blockers)
 
 
 def test_generic_entries_are_the_question_and_time_words() -> None:
@@ -217,8 +221,10 @@ def test_a_wrong_header_is_rejected() -> None:
 def test_blockers_must_hide_a_form_without_being_one() -> None:
     rows = parse_concepts(HEADER + "week\t周\t週\tgeneric\n")
     assert parse_blockers("# c\n周围\n週末\n", rows) == ("周围", "週末")
+    assert parse_blockers("weeks off work\n", rows) == ("weeks off work",)  # plural counts
     for bad, problem in (("周", "is a glossary form"), ("今天", "blocks nothing"),
-                         ("weekend", "no Chinese"), ("周围\n周围", "twice")):
+                         ("weekend", "blocks nothing"), ("week", "is a glossary form"),
+                         ("week 2", "neither Chinese nor English"), ("周围\n周围", "twice")):
         with pytest.raises(GlossaryFileError, match=problem):
             parse_blockers(bad + "\n", rows)
 
