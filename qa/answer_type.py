@@ -55,14 +55,23 @@ _DEFINES = re.compile(
     r"简称|簡稱", re.IGNORECASE)
 # The term a definition question asks about: quoted, or what follows "what is" / 什么是, or
 # precedes 是什么意思.
+# (An apostrophe inside an English word opens and closes nothing: "my dad's letters say 'CRLM'".)
 _QUOTED = re.compile(
-    r"['\"\u2018\u201c\u300c]([^'\"\u2019\u201d\u300d]{1,40})['\"\u2019\u201d\u300d]")
+    r"(?<![A-Za-z0-9])['\"\u2018\u201c\u300c]([^'\"\u2019\u201d\u300d]{1,40})"
+    r"['\"\u2019\u201d\u300d](?![A-Za-z0-9])")
 _TERM_SLOT = re.compile(
     r"\bwhat (?:does|do|is|are|'s)\s+(?:exactly\s+)?(?:an?\s+|the (?:term|word)\s+)?"
     r"([\w-]+(?:\s+[\w-]+){0,3}?)(?:\s+(?:mean|stand for))?\s*\?|"
     r"(?:什么是|什麼是|什么叫|什麼叫|何谓|何謂)([^，,。？?！!]{1,20})|"
     r"([^，,。？?！!\s]{1,20}?)(?:是什么意思|是什麼意思|是什么|是什麼|是啥|指的是什么|指的是什麼)",
     re.IGNORECASE)
+# A Chinese slot's emphasis words are not part of the term (新辅助化疗到底是什么？).
+_SLOT_FILLER = re.compile(r"(?:到底|究竟|具体|具體|就)+$")
+# A sentence that names the term among the examples of a kind says what kind of thing it is
+# ("Targeted drugs such as cetuximab ...", "Common techniques include ... proton therapy"): the
+# term must come after the cue.
+_INSTANCE_OF = re.compile(r"\bsuch as\b|\binclud(?:e|es|ing)\b|\be\.g\.|例如|比如|诸如|諸如|包括",
+                          re.IGNORECASE)
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?:-[A-Z0-9]+)?(?![A-Za-z0-9])")
 _POINTER = {"that", "this", "it", "those", "these"}  # and 这/這 ... in Chinese
 
@@ -108,7 +117,7 @@ def asked_terms(question: str) -> tuple[str, ...]:
     acronyms."""
     terms = [m.group(1).strip() for m in _QUOTED.finditer(question)]
     for m in _TERM_SLOT.finditer(question) if not terms else ():
-        slot = next(g for g in m.groups() if g is not None).strip()
+        slot = _SLOT_FILLER.sub("", next(g for g in m.groups() if g is not None).strip())
         if slot.casefold().split()[0] in _POINTER or slot.startswith(("这", "這")):
             continue
         terms.append(slot)
@@ -121,23 +130,47 @@ def asked_terms(question: str) -> tuple[str, ...]:
 def defines(sentence: str, question: str) -> bool:
     """Whether the sentence says what the question's term is: it names the term (any of its
     glossary forms, in either language, or an English word of the same stem) in a defining
-    construction ("X refers to", "also known as", 是指...), or spells out its acronym
-    ("Response Evaluation Criteria in Solid Tumors (RECIST)")."""
-    if not _DEFINES.search(sentence) and not (
+    construction ("X refers to", "also known as", 是指...), spells out its acronym ("Response
+    Evaluation Criteria in Solid Tumors (RECIST)"), or names it among the examples of a kind
+    ("Targeted drugs such as cetuximab ...")."""
+    spans = []
+    if _DEFINES.search(sentence) or (
             set(_ACRONYM.findall(question)) & verify.defined_abbreviations(sentence)):
-        return False
-    folded = sentence.casefold()
-    named = glossary.entries(sentence)
-    for term in asked_terms(question):
-        entries = glossary.entries(term)
-        bounded = rf"(?<![a-z0-9]){re.escape(term.casefold())}(?![a-z0-9])"
-        if re.search(bounded, folded) or (entries and entries <= named):
-            return True
-        # metastasised -> metastas(is, es); metastasectomy stays itself
-        stems = {w[:max(7, len(w) - 4)] for w in re.findall(r"[a-z]{8,}", term.casefold())}
-        if stems and all(re.search(rf"\b{s}", folded) for s in stems):
-            return True
-    return False
+        spans.append(sentence)
+    instance = _INSTANCE_OF.search(sentence)
+    if instance:
+        # the examples after the cue, and the kind just before it ("local treatment methods
+        # (such as surgery or radiotherapy)" says what local treatment is)
+        spans += [sentence[instance.end():], _kind_before(sentence[:instance.start()])]
+    return any(names(span, term) for span in spans for term in asked_terms(question))
+
+
+def checkable(term: str) -> bool:
+    """Whether a text can be seen not to name the term: it is in Latin letters (an English word
+    or a code, found verbatim or by its stem), or the glossary knows it in any language. A
+    Chinese term the glossary lacks may be named in an English passage in words no rule can
+    match (拖尾 for "tailing")."""
+    return bool(re.search(r"[A-Za-z]", term)) or bool(glossary.entries(term))
+
+
+def _kind_before(head: str) -> str:
+    """The words just before an examples cue: the last six English words, or the last twelve
+    characters of Chinese."""
+    tail = " ".join(head.split()[-6:])
+    return tail[-12:] if re.search(r"[\u4e00-\u9fff]", tail[-12:]) else tail
+
+
+def names(text: str, term: str) -> bool:
+    """The text names the term: verbatim, through all of its glossary entries, or (English) by
+    the stems of its long words."""
+    folded = text.casefold()
+    entries = glossary.entries(term)
+    bounded = rf"(?<![a-z0-9]){re.escape(term.casefold())}(?![a-z0-9])"
+    if re.search(bounded, folded) or (entries and entries <= glossary.entries(text)):
+        return True
+    # metastasised -> metastas(is, es); metastasectomy stays itself
+    stems = {w[:max(7, len(w) - 4)] for w in re.findall(r"[a-z]{8,}", term.casefold())}
+    return bool(stems) and all(re.search(rf"\b{s}", folded) for s in stems)
 
 
 def supplies(sentence: str, wanted: frozenset[str], question: str = "") -> bool:

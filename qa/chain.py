@@ -13,9 +13,9 @@ from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
 from core.text import Lang, language_of, split_sentences
-from qa import prompts, safety
+from qa import answer_type, prompts, safety
 from qa.bm25 import tokenize
-from qa.gate import Evidence, absent_names, assess_evidence, question_concepts
+from qa.gate import Evidence, absent_names, assess_evidence, question_concepts, unnamed_term
 from qa.judge import Judge, Review, Reviewing, reviews
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
@@ -36,6 +36,8 @@ class _Context:
     passages: tuple[Passage, ...]
     evidence: Evidence
     selection: Selection
+    # the direct answer says what the term a definition question asks about is
+    defines: bool = False
 
 
 class Answerer:
@@ -162,6 +164,8 @@ class Answerer:
         # named in the reader's language; a Chinese drug name the glossary lacks is looked up
         # through the question's English rendering
         absent = absent_names(standalone, passages, lang=lang, english=lambda: self._english(focus))
+        term = unnamed_term(focus, passages)  # "What is adjuvant chemotherapy?"
+        absent += (term,) if term else ()
         if absent:  # a drug or concern the passages never mention: nothing in them is about it
             evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its
@@ -173,8 +177,10 @@ class Answerer:
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
+        direct = selection.chosen[:2 if selection.leads_in else 1]
+        defines = any(answer_type.defines(c.text, focus) for c in direct)
         return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
-                        selection)
+                        selection, defines)
 
     def _english(self, question: str) -> str | None:
         """The model's English rendering of a Chinese question (None without a model or when
@@ -186,14 +192,16 @@ class Answerer:
     def _answerable(self, ctx: _Context, *, urgent: bool = False) -> bool:
         """The evidence gate: the best passage is close enough, or one of its sentences scores
         the trusted score (a passage that is mostly about something else can hold the one
-        sentence that answers), and selection found a sentence that answers (a higher bar
-        under an urgent message). Nothing the model says is a reason to refuse."""
+        sentence that answers), or the direct answer defines the term a definition question
+        asks about (a short question, "What does 'metastasised' mean?", scores low against
+        every passage); and selection found a sentence that answers (a higher bar under an
+        urgent message). Nothing the model says is a reason to refuse."""
         config = self.settings.answer
         floor = config.min_sentence_score_urgent if urgent else config.min_sentence_score
         # (not a follow-up's borrowed names, which lift every score; not a drug or concern no
         # passage mentions)
         trusted = (not ctx.borrowed and not ctx.evidence.absent
-                   and ctx.selection.top >= config.judge_trust)
+                   and (ctx.selection.top >= config.judge_trust or ctx.defines))
         return (ctx.evidence.covered or trusted) and bool(ctx.selection.chosen) and (
             ctx.selection.best >= floor)
 
@@ -205,9 +213,14 @@ class Answerer:
             return None
         # The names a follow-up borrowed raise every sentence's score: no score is trusted. Nor
         # is one that passed the gate on its own (its passage is below the floor): the model's
-        # "no" can refuse it.
-        trust = math.inf if (ctx.borrowed and config.judge_follow_ups) or not ctx.evidence.covered \
-            else config.judge_trust
+        # "no" can refuse it. A definition of the asked term is never refused: the model's
+        # ratings only re-rank.
+        if ctx.borrowed and config.judge_follow_ups:
+            trust = math.inf
+        elif ctx.defines and not ctx.borrowed:
+            trust = -math.inf
+        else:
+            trust = math.inf if not ctx.evidence.covered else config.judge_trust
         return Reviewing(reviews(
             ctx.selection, ctx.focus, self.judge.rate, look=config.judge_look,
             rerank=config.judge_rerank, trust=trust, weight=config.judge_weight,

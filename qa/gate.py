@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.text import CLOSERS, Lang, script_of, split_sentences
-from qa import drugs, glossary
+from qa import answer_type, drugs, glossary
 from qa.bm25 import tokenize
 from qa.types import Passage
 
@@ -134,6 +134,20 @@ def absent_names(question: str, passages: Sequence[Passage], top: int = 4,
         if unknown and not _rendered_names_present(english() if english else None, folded):
             missing.update(dict.fromkeys(unknown))
     return tuple(missing)
+
+
+def unnamed_term(question: str, passages: Sequence[Passage], top: int = 4) -> str | None:
+    """The term a definition question asks about ("What does 'adjuvant chemotherapy' mean?"),
+    when none of the top passages names it in any of its forms (qa.answer_type.names): they
+    cannot say what it is, however close they are ("neoadjuvant chemotherapy"). None when the
+    question asks no such thing, or its term cannot be checked (qa.answer_type.checkable)."""
+    if "definition" not in answer_type.asked(question):
+        return None
+    terms = [t for t in answer_type.asked_terms(question) if answer_type.checkable(t)]
+    texts = [p.text for p in passages[:top]]
+    if not terms or any(answer_type.names(text, t) for text in texts for t in terms):
+        return None
+    return min(terms, key=len)
 
 
 def _rendered_names_present(english: str | None, folded: str) -> bool:

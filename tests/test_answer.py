@@ -88,6 +88,32 @@ def test_a_sentence_at_the_trusted_score_passes_a_gate_its_passage_fails(
     assert answer.refused and answer.backend == "gate"
 
 
+DEFINITION_Q = "What does 'neoadjuvant chemotherapy' mean?"
+
+
+@pytest.mark.parametrize("verdict", ["yes", "no"])
+def test_a_definition_of_the_asked_term_passes_a_gate_its_passage_fails(
+        retriever, hash_settings, verdict) -> None:
+    # No passage reaches the floor and no sentence the trusted score: a short definition
+    # question scores low against every passage. The sentence that defines its term is
+    # evidence enough, and the model's "no" does not refuse it.
+    strict = hash_settings.model_copy(update={
+        "retrieval": hash_settings.retrieval.model_copy(update={"min_score": 0.999}),
+        "answer": hash_settings.answer.model_copy(update={"judge_trust": 2.0})})
+    answerer, llm = chain(retriever, strict, "unused")
+    assert llm is not None
+    llm.verdicts = [verdict]
+    # hash vectors carry no meaning: the answer type alone orders the sentences
+    answerer.selector.weights = Weights(dense=0.0, keyword=0.0, rank=0.0, max_sentences=1)
+    answer = answerer.answer(DEFINITION_Q)
+    assert not answer.refused, answer.refusal_reason
+    assert "Neoadjuvant chemotherapy refers to" in answer.text
+    assert llm.judged  # the model still rated the candidates (re-ranking)
+    # the same words in a question that asks something else get no such trust
+    other = answerer.answer("Does neoadjuvant chemotherapy mean the same for every patient?")
+    assert other.refused and other.backend in ("gate", "judge")
+
+
 def first_sentence_score(retriever: HybridRetriever, settings: Settings, question: str) -> float:
     answerer, _ = chain(retriever, settings)
     passages = retriever.search(question)
@@ -386,6 +412,36 @@ def test_drug_names_are_found_by_glossary_or_by_their_stem() -> None:
     assert absent_names("Can I take amoxicillin or omeprazole too?", [passage]) == (
         "amoxicillin", "omeprazole")
     assert absent_names("Is the operation given before chemotherapy?", [passage]) == ()
+
+
+def test_a_definition_question_needs_a_passage_that_names_its_term() -> None:
+    from qa.gate import unnamed_term
+    from qa.types import Passage
+
+    passage = Passage(id="1", source="a.txt", title="t", language="en", score=1.0, start=0,
+                      end=90, text="Neoadjuvant chemotherapy refers to chemotherapy given "
+                      "before surgery, for example with cetuximab.")
+    # a sibling the passage does not name: it cannot say what that is
+    assert unnamed_term("What does 'adjuvant chemotherapy' mean?", [passage]) == (
+        "adjuvant chemotherapy")
+    assert unnamed_term("What is CAR-T?", [passage]) == "CAR-T"
+    # named verbatim, through the glossary in another language, or by an English stem
+    assert unnamed_term("What is neoadjuvant chemotherapy?", [passage]) is None
+    assert unnamed_term("西妥昔单抗是什么药？", [passage]) is None
+    assert unnamed_term("The doctor said 'neoadjuvanted'. What does that mean?", [passage]) is None
+    # a Chinese term the glossary lacks cannot be checked against an English passage
+    assert unnamed_term("医生说肿瘤出现了“拖尾”，这是什么意思？", [passage]) is None
+    # nor is a question that asks something else a definition question
+    assert unnamed_term("Is adjuvant chemotherapy given after surgery?", [passage]) is None
+
+
+def test_a_definition_question_about_a_term_no_passage_names_is_refused_naming_it(
+        retriever, hash_settings) -> None:
+    answerer, _ = chain(retriever, hash_settings)
+    answer = answerer.answer("What does 'adjuvant chemotherapy' mean?")
+    assert answer.refused and "adjuvant chemotherapy" in answer.text
+    assert "adjuvant chemotherapy" in (answer.refusal_reason or "")
+    assert not answerer.answer(DEFINITION_Q).refused
 
 
 def test_a_chinese_drug_name_the_glossary_lacks_is_checked_through_the_english_rendering() -> None:

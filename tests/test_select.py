@@ -254,6 +254,9 @@ def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_suppo
     ("什么是新辅助化疗？", ("新辅助化疗",)),
     ("CT报告上写着“疾病进展”，这是什么意思？", ("疾病进展",)),  # quoted; not the acronym CT
     ("病历上写的CRLM是什么病？", ("病历上写的CRLM", "CRLM")),
+    # an apostrophe inside a word is no quotation mark
+    ("My dad's hospital letters keep saying 'CRLM'. What does that stand for?", ("CRLM",)),
+    ("新辅助化疗到底是什么？", ("新辅助化疗",)),  # emphasis is not part of the term
 ])
 def test_a_definition_question_names_the_term_it_asks_about(
         question: str, terms: tuple[str, ...]) -> None:
@@ -289,6 +292,18 @@ CAUSES = ("Insufficient dose of radiotherapy, or chemotherapy that does not elim
      "RECIST标准是什么意思？", True),  # the acronym spelled out
     ("Surgeons may perform procedures such as tumor resection, which involves removing the "
      "lesion.", "CT报告上写着“疾病进展”，这是什么意思？", False),  # "ct" inside a word is no CT
+    # named among the examples of a kind: says what kind of thing it is
+    ("Targeted drugs such as cetuximab and nimotuzumab can target specific molecular targets.",
+     "西妥昔单抗是什么药？", True),
+    ("Common radiotherapy techniques include intensity-modulated radiotherapy and proton "
+     "therapy.", "What is proton therapy?", True),
+    ("Cetuximab can be combined with other drugs, such as chemotherapy.",
+     "西妥昔单抗是什么药？", False),  # the term is neither the example nor the kind
+    # the kind just before the cue, explained by its examples
+    ("Neoadjuvant chemotherapy is given before local treatment methods (such as surgery or "
+     "radiotherapy).", "局部治疗指的是什么？", True),
+    ("Local treatment is often combined with other drugs, such as cetuximab.",
+     "局部治疗指的是什么？", False),  # too far before the cue to be the kind
 ])
 def test_a_sentence_defines_the_asked_term_only_in_a_defining_construction(
         sentence: str, question: str, defines: bool) -> None:
