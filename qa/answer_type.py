@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from core.text import CJK_CHAR
 from qa import glossary, verify
 from qa.support import quantities
 
@@ -157,7 +158,7 @@ def _kind_before(head: str) -> str:
     """The words just before an examples cue: the last six English words, or the last twelve
     characters of Chinese."""
     tail = " ".join(head.split()[-6:])
-    return tail[-12:] if re.search(r"[\u4e00-\u9fff]", tail[-12:]) else tail
+    return tail[-12:] if CJK_CHAR.search(tail[-12:]) else tail
 
 
 def names(text: str, term: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import overload
 
-from core.text import to_simplified, to_traditional
+from core.text import CJK_CHAR, to_simplified, to_traditional
 from qa import glossary_file
 
 Entry = tuple[tuple[str, ...], tuple[str, ...]]
@@ -108,8 +108,9 @@ def _compiled() -> tuple[Side, Side, Side, Side]:
     # them first consumes their span.
     # English ones too: "cost him his chance" is no question about money.
     blockers = glossary_file.load().blockers
-    zh: dict[str, int] = dict.fromkeys((b for b in blockers if not _is_latin(b)), -1)
-    en: dict[str, int] = dict.fromkeys((b.lower() for b in blockers if _is_latin(b)), -1)
+    zh: dict[str, int] = dict.fromkeys((b for b in blockers if CJK_CHAR.search(b)), -1)
+    en: dict[str, int] = dict.fromkeys((b.lower() for b in blockers if not CJK_CHAR.search(b)),
+                                       -1)
     zh_gapped: dict[str, int] = {}
     en_gapped: dict[str, int] = {}
     for i, (zh_terms, en_terms) in enumerate(_entries()):
@@ -121,10 +122,6 @@ def _compiled() -> tuple[Side, Side, Side, Side]:
     return (_side(zh, _chinese_pattern, "z"), _side(en, _english_pattern, "e", edges),
             _side(zh_gapped, _chinese_pattern, "z"),
             _side(en_gapped, _english_pattern, "e", edges))
-
-
-def _is_latin(word: str) -> bool:
-    return bool(re.search("[A-Za-z]", word))
 
 
 def _found(text: str, *, gapped: bool = True) -> list[tuple[int, str, int, str]]:
