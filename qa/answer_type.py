@@ -66,6 +66,9 @@ _TERM_SLOT = re.compile(
     r"(?:什么是|什麼是|什么叫|什麼叫|何谓|何謂)([^，,。？?！!]{1,20})|"
     r"([^，,。？?！!\s]{1,20}?)(?:是什么意思|是什麼意思|是什么|是什麼|是啥|指的是什么|指的是什麼)",
     re.IGNORECASE)
+# A result written after a quoted term is not part of it ("Ki-67 40%", "HER2（3+）", "CEA: 12.5").
+_VALUE_TAIL = re.compile(r"(?:\s*[(（][^)）]*[)）]|\s*[:：=<>≥≤]\s*\d[\d.,]*\s*[%+]?|"
+                         r"\s+\d[\d.,]*\s*[%+])$")  # not a bare number: "stage 4" is a term
 # A Chinese slot's emphasis words are not part of the term (新辅助化疗到底是什么？).
 _SLOT_FILLER = re.compile(r"(?:到底|究竟|具体|具體|就)+$")
 # A sentence that names the term among the examples of a kind says what kind of thing it is
@@ -116,7 +119,7 @@ def asked_terms(question: str) -> tuple[str, ...]:
     """What a definition question asks to have explained: its quoted words; else the words in
     the "what is X" / X是什么意思 slot (unless a pointer: "What does that mean?"); else its
     acronyms."""
-    terms = [m.group(1).strip() for m in _QUOTED.finditer(question)]
+    terms = [_without_value(m.group(1).strip()) for m in _QUOTED.finditer(question)]
     for m in _TERM_SLOT.finditer(question) if not terms else ():
         slot = _SLOT_FILLER.sub("", next(g for g in m.groups() if g is not None).strip())
         if slot.casefold().split()[0] in _POINTER or slot.startswith(("这", "這")):
@@ -126,6 +129,11 @@ def asked_terms(question: str) -> tuple[str, ...]:
             terms.append(slot.rsplit("的", 1)[1])
     terms = [t for t in terms if re.search(r"\w", t)] or _ACRONYM.findall(question)
     return tuple(dict.fromkeys(terms))
+
+
+def _without_value(term: str) -> str:
+    bare = _VALUE_TAIL.sub("", term).strip()
+    return bare if re.search(r"\w", bare) else term
 
 
 def defines(sentence: str, question: str) -> bool:

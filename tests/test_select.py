@@ -257,6 +257,11 @@ def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_suppo
     # an apostrophe inside a word is no quotation mark
     ("My dad's hospital letters keep saying 'CRLM'. What does that stand for?", ("CRLM",)),
     ("新辅助化疗到底是什么？", ("新辅助化疗",)),  # emphasis is not part of the term
+    # nor is a result written after it
+    ('My pathology report says "Ki-67 40%". What does that mean?', ("Ki-67",)),
+    ("病理报告上写着“HER2（3+）”，这是什么？", ("HER2",)),
+    ("The letter says 'CA19-9'. What is that?", ("CA19-9",)),  # a code keeps its digits
+    ("The letter says 'stage 4'. What is that?", ("stage 4",)),  # ... and a stage its number
 ])
 def test_a_definition_question_names_the_term_it_asks_about(
         question: str, terms: tuple[str, ...]) -> None:
