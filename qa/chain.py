@@ -165,7 +165,7 @@ class Answerer:
         # through the question's English rendering
         absent = absent_names(standalone, passages, lang=lang, english=lambda: self._english(focus))
         term = unnamed_term(focus, passages)  # "What is adjuvant chemotherapy?"
-        absent += (term,) if term else ()
+        absent += (term,) if term and term not in absent else ()  # (a drug: named once)
         if absent:  # a drug or concern the passages never mention: nothing in them is about it
             evidence = replace(evidence, covered=False, absent=absent)
         # Keyword terms include the glossary's English; similarity uses the question (and its

@@ -442,6 +442,9 @@ def test_a_definition_question_about_a_term_no_passage_names_is_refused_naming_i
     assert answer.refused and "adjuvant chemotherapy" in answer.text
     assert "adjuvant chemotherapy" in (answer.refusal_reason or "")
     assert not answerer.answer(DEFINITION_Q).refused
+    # a drug no passage mentions is named once, though both checks find it
+    drug = answerer.answer("奥沙利铂是什么药？")
+    assert drug.refused and drug.text.count("奥沙利铂") == 1
 
 
 def test_a_chinese_drug_name_the_glossary_lacks_is_checked_through_the_english_rendering() -> None:
