@@ -43,7 +43,8 @@ _DEFINITION_ASKS = re.compile(
     r"[\w-]+(?:\s+[\w-]+){0,3}\s*\?)|"
     r"什么是|什麼是|什么叫|什麼叫|何谓|何謂|什么意思|什麼意思|啥意思|指的是什么|指的是什麼|"
     r"是指什么|是指什麼|(?<!优势|优点|好处|坏处|区别|不同|原因|目的|作用|风险|意义|关键|重点|问题|"
-    r"办法|影响|效果|结果|依据|機制|机制|缺点)是(?:什么|什麼|啥)(?:东西|東西|病|药|藥|检查|檢查|治疗|"
+    r"办法|影响|效果|结果|依据|機制|机制|缺点)是(?:一种|一種)?(?:什么|什麼|啥)(?:东西|東西|病|药|藥|"
+    r"检查|檢查|治疗|"
     r"治療|放疗|放療|化疗|化療|手术|手術|技术|技術)?[？?]", re.IGNORECASE)
 _SPECIFIC = frozenset({"time", "quantity", "reason", "risk", "method"})
 # Sentences that say what a term is.
@@ -118,7 +119,7 @@ def asked(question: str) -> frozenset[str]:
 def asked_terms(question: str) -> tuple[str, ...]:
     """What a definition question asks to have explained: its quoted words; else the words in
     the "what is X" / X是什么意思 slot (unless a pointer: "What does that mean?"); else its
-    acronyms."""
+    acronyms; else the drugs it names."""
     terms = [_without_value(m.group(1).strip()) for m in _QUOTED.finditer(question)]
     for m in _TERM_SLOT.finditer(question) if not terms else ():
         slot = _SLOT_FILLER.sub("", next(g for g in m.groups() if g is not None).strip())
@@ -127,7 +128,9 @@ def asked_terms(question: str) -> tuple[str, ...]:
         terms.append(slot)
         if "的" in slot:  # 病历上写的CRLM: the term is after the last 的
             terms.append(slot.rsplit("的", 1)[1])
-    terms = [t for t in terms if re.search(r"\w", t)] or _ACRONYM.findall(question)
+    terms = [t for t in terms if re.search(r"\w", t)] or _ACRONYM.findall(question) or [
+        words for entry, words in glossary.mentions(question).items()
+        if glossary.concept(entry).kind == "drug"]  # 用药单上写着顺铂，这是一种什么药？
     return tuple(dict.fromkeys(terms))
 
 

@@ -179,6 +179,18 @@ class Answerer:
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
         direct = selection.chosen[:2 if selection.leads_in else 1]
         defines = any(answer_type.defines(c.text, focus) for c in direct)
+        if not defines and "definition" in answer_type.asked(focus):
+            # a definition among the candidates the model would rate comes first (a sentence
+            # that only mentions the term can outscore it: 局部治疗指的是什么？)
+            look = self.settings.answer.judge_rerank
+            found = next((c for c in selection.ranked[:look]
+                          if not c.flags and answer_type.defines(c.text, focus)), None)
+            if found is not None:
+                # (scored as the best, so the model's ratings can still move another above it)
+                lifted = replace(found, score=max(found.score, selection.ranked[0].score))
+                ranked = (lifted, *(c for c in selection.ranked if c is not found))
+                selection = Selection(self.selector.choose(ranked), ranked)
+                defines = True
         return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
                         selection, defines)
 

@@ -414,6 +414,25 @@ def test_drug_names_are_found_by_glossary_or_by_their_stem() -> None:
     assert absent_names("Is the operation given before chemotherapy?", [passage]) == ()
 
 
+@pytest.mark.parametrize(("rated", "answered"), [(8, True), (3, False)])
+def test_a_definition_among_the_rated_candidates_comes_first(
+        retriever, hash_settings, rated, answered) -> None:
+    # By hash similarity a sentence that only mentions the term ranks above the one that
+    # defines it (seventh); within the candidates the model rates, the definition is moved
+    # first and trusted; beyond them, nothing is.
+    strict = hash_settings.model_copy(update={
+        "retrieval": hash_settings.retrieval.model_copy(update={"min_score": 0.999}),
+        "answer": hash_settings.answer.model_copy(update={"judge_trust": 2.0,
+                                                          "judge_rerank": rated})})
+    answerer, llm = chain(retriever, strict, "unused")
+    assert llm is not None
+    llm.verdicts = ["no"]
+    answer = answerer.answer(DEFINITION_Q)
+    assert answer.refused is not answered
+    if answered:
+        assert answer.text.startswith("Neoadjuvant chemotherapy refers to")
+
+
 def test_a_definition_question_needs_a_passage_that_names_its_term() -> None:
     from qa.gate import unnamed_term
     from qa.types import Passage

@@ -262,6 +262,8 @@ def test_a_sentence_from_a_document_about_another_cancer_is_never_shown_in_suppo
     ("病理报告上写着“HER2（3+）”，这是什么？", ("HER2",)),
     ("The letter says 'CA19-9'. What is that?", ("CA19-9",)),  # a code keeps its digits
     ("The letter says 'stage 4'. What is that?", ("stage 4",)),  # ... and a stage its number
+    # a pointer in the slot: the drug the question names
+    ("我舅舅的用药单上写着顺铂，这是一种什么药？", ("顺铂",)),
 ])
 def test_a_definition_question_names_the_term_it_asks_about(
         question: str, terms: tuple[str, ...]) -> None:
