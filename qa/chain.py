@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
 from core.text import Lang, language_of, split_sentences
-from qa import answer_type, prompts, safety
+from qa import prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, absent_names, assess_evidence, question_concepts, unnamed_term
 from qa.judge import Judge, Review, Reviewing, reviews
@@ -177,20 +177,10 @@ class Answerer:
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
-        direct = selection.chosen[:2 if selection.leads_in else 1]
-        defines = any(answer_type.defines(c.text, focus) for c in direct)
-        if not defines and "definition" in answer_type.asked(focus):
-            # a definition among the candidates the model would rate comes first (a sentence
-            # that only mentions the term can outscore it: 局部治疗指的是什么？)
-            look = self.settings.answer.judge_rerank
-            found = next((c for c in selection.ranked[:look]
-                          if not c.flags and answer_type.defines(c.text, focus)), None)
-            if found is not None:
-                # (scored as the best, so the model's ratings can still move another above it)
-                lifted = replace(found, score=max(found.score, selection.ranked[0].score))
-                ranked = (lifted, *(c for c in selection.ranked if c is not found))
-                selection = Selection(self.selector.choose(ranked), ranked)
-                defines = True
+        # a definition of the asked term among the candidates the model would rate comes
+        # first and counts as evidence (qa.select)
+        selection, defines = self.selector.definition_first(
+            selection, focus, look=self.settings.answer.judge_rerank)
         return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
                         selection, defines)
 

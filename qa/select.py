@@ -6,7 +6,7 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.embeddings import Embeddings
 
@@ -217,6 +217,27 @@ class SentenceSelector:
                     chosen.append(after)
                     limit += 1
         return tuple(chosen)
+
+    def definition_first(self, selection: Selection, question: str, *,
+                         look: int) -> tuple[Selection, bool]:
+        """For a question that asks what a term means: the selection with a sentence that
+        defines the term (qa.answer_type.defines) as its direct answer, and whether there is
+        one. The direct answer may already be it; else the first such sentence among the best
+        `look` unflagged candidates is moved first (a sentence that only mentions the term can
+        outscore it: 局部治疗指的是什么？), scored as the best, so the model's ratings can still
+        move another above it."""
+        direct = selection.chosen[:2 if selection.leads_in else 1]
+        if any(answer_type.defines(c.text, question) for c in direct):
+            return selection, True
+        if "definition" not in answer_type.asked(question):
+            return selection, False
+        found = next((c for c in selection.ranked[:look]
+                      if not c.flags and answer_type.defines(c.text, question)), None)
+        if found is None:
+            return selection, False
+        lifted = replace(found, score=max(found.score, selection.ranked[0].score))
+        ranked = (lifted, *(c for c in selection.ranked if c is not found))
+        return Selection(self.choose(ranked), ranked), True
 
     def _query(self, question: str) -> list[float]:
         key = "\0query\0" + question  # queries are embedded with their own prefix
