@@ -219,6 +219,9 @@ def reviews(selection: Selection, question: str, rate: Callable[[str, str], Rati
         ratings.append((candidate, rating))
         if weight <= 0 and rating is not None and rating.yes:
             break  # the check only: the first "yes" is enough
+        if (selection.top < trust and len(ratings) == look
+                and all(r is not None and not r.yes for _, r in ratings)):
+            break  # refused whatever the rest would say: no call more
         if not told and i + 1 < len(queue):
             ahead = _settled(selection, ratings, queue[i + 1:], look=look, trust=trust,
                              weight=weight, choose=choose)
