@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 
 from core.settings import Settings
-from core.text import Lang, language_of, split_sentences
-from qa import prompts, safety
+from core.text import CJK_CHAR, Lang, language_of, split_sentences
+from qa import glossary, prompts, safety
 from qa.bm25 import tokenize
 from qa.gate import Evidence, absent_names, assess_evidence, question_concepts, unnamed_term
 from qa.judge import Judge, Review, Reviewing, reviews
@@ -320,13 +320,29 @@ def _own_terms(missing: Sequence[str], ctx: _Context) -> tuple[str, ...]:
 
 
 def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
-    """Missing terms in the words the question used ("during", not the index's "dure")."""
+    """Missing terms in the words the question used ("during", not the index's "dure"); single
+    characters of a Chinese word the tokenizer does not know are put back together where they
+    stand side by side in the question (驴胶和鹿胶: "驴胶, 鹿胶", not "驴, 胶, 鹿")."""
     words: dict[str, str] = {}
     for word in re.findall(r"[A-Za-z][\w'-]*", question):
         tokens = tokenize(word)
         if len(tokens) == 1:
             words.setdefault(tokens[0], word)
-    return tuple(" ".join(words.get(t, t) for t in term.split()) for term in terms)
+    # a glossary concept in the words that named it ("prostat cancer" for 前列腺癌)
+    named = {" ".join(tokens): span for span, forms in glossary.concepts(question)
+             for tokens in [next((tokenize(f) for f in forms if tokenize(f)), [])] if tokens}
+    asked = [named.get(term) or " ".join(words.get(t, t) for t in term.split())
+             for term in terms]
+    single = {t.casefold() for t in asked if len(t) == 1}
+    if not any(CJK_CHAR.match(t) for t in single):
+        return tuple(asked)
+    marks = "".join("1" if ch.casefold() in single else "0" for ch in question)
+    spans = [question[m.start():m.end()] for m in re.finditer("1+", marks)]
+    kept = [t for t in asked if len(t) > 1]
+    at = sum(1 for t in asked[:next(i for i, t in enumerate(asked) if len(t) == 1)]
+             if len(t) > 1)  # where the first single character stood
+    kept[at:at] = [s for s in dict.fromkeys(spans) if s not in kept]
+    return tuple(kept)
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:

@@ -410,3 +410,9 @@ def test_a_refusal_names_what_is_missing_in_the_readers_words() -> None:
     assert stems != words  # the index keeps stems ("dure")
     assert _as_asked(stems, "Can I dye my hair during chemotherapy?") == words
     assert _as_asked(("染发",), "我可以染发吗？") == ("染发",)
+    # a word the Chinese tokenizer splits into characters is named whole, as the question wrote
+    # it; a glossary term in the question's words, whatever its index form
+    assert _as_asked(("驴", "胶", "鹿"), "驴胶和鹿胶有什么区别？") == ("驴胶", "鹿胶")
+    assert _as_asked(("孩子", "o", "型"), "孩子有O型腿，怎么矫正？") == ("孩子", "O型")
+    cancer = " ".join(tokenize("prostate cancer"))
+    assert _as_asked((cancer,), "前列腺癌手术以后怎么办？") == ("前列腺癌",)
