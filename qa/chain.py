@@ -89,12 +89,13 @@ class Answerer:
             return
         reviewing = self._review(ctx)
         judged = reviewing.review if reviewing is not None else None
-        if judged is not None and judged.refuse:
+        if judged is not None and (judged.refuse or self._left_to_model(ctx, judged)):
             timings = Timings(retrieval_ms, elapsed(), elapsed())
             if risk.is_urgent:
                 yield _urgent_only(base, timings, "judge")
-            else:
-                yield self._refusal(base, preface, ctx, timings, judged=judged)
+            else:  # (unheard: the reason is the floor's)
+                yield self._refusal(base, preface, ctx, timings,
+                                    judged=judged if judged.refuse else None)
             return
         shown: list[Phrased] = []
         first = 0.0
@@ -172,8 +173,10 @@ class Answerer:
         # English rendering for a Chinese question), not the glossary's bag of English terms,
         # which on the dev split favoured topic sentences.
         variants = self.retriever.query_variants(standalone)
-        # (not for a question the gate already turns away: a refusal costs no model call)
-        english = self._english(focus) if lang == "zh" and evidence.covered else None
+        # (not for a question the gate turns away outright: that refusal costs no model call)
+        english = self._english(focus) if lang == "zh" and (
+            evidence.covered or self._asks_below_floor(lang, standalone != text, evidence)
+        ) else None
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
@@ -196,16 +199,38 @@ class Answerer:
         the trusted score (a passage that is mostly about something else can hold the one
         sentence that answers), or the direct answer defines the term a definition question
         asks about (a short question, "What does 'metastasised' mean?", scores low against
-        every passage); and selection found a sentence that answers (a higher bar under an
-        urgent message). Nothing the model says is a reason to refuse."""
+        every passage), or the model is there to read the best sentences (_review: below the
+        floor only its "yes" answers); and selection found a sentence that answers (a higher
+        bar under an urgent message)."""
         config = self.settings.answer
         floor = config.min_sentence_score_urgent if urgent else config.min_sentence_score
-        # (not a follow-up's borrowed names, which lift every score; not a drug or concern no
-        # passage mentions)
-        trusted = (not ctx.borrowed and not ctx.evidence.absent
-                   and (ctx.selection.top >= config.judge_trust or ctx.defines))
-        return (ctx.evidence.covered or trusted) and bool(ctx.selection.chosen) and (
-            ctx.selection.best >= floor)
+        # Below the floor, the model reads the best sentences and only its "yes" answers
+        # (_review: nothing is trusted there): a Chinese question scores low against every
+        # English passage (出现平台期的时候，病人应该做点什么？). Not a follow-up that borrowed
+        # the conversation's names, nor a question naming what no passage mentions.
+        asked = self._asks_below_floor(ctx.lang, ctx.borrowed, ctx.evidence)
+        return (ctx.evidence.covered or self._trusted(ctx) or asked) and bool(
+            ctx.selection.chosen) and ctx.selection.best >= floor
+
+    def _asks_below_floor(self, lang: Lang, borrowed: bool, evidence: Evidence) -> bool:
+        """Whether a question below the passage floor goes to the model's reading (by default
+        a Chinese one: across languages the dense floor turns away answerable questions)."""
+        config = self.settings.answer
+        return (lang in config.judge_below_floor and self.judge is not None and config.judge
+                and not borrowed and not evidence.absent)
+
+    def _trusted(self, ctx: _Context) -> bool:
+        """A sentence scores the trusted score, or defines the asked term (not with a
+        follow-up's borrowed names, which lift every score; not with a drug or concern no
+        passage mentions)."""
+        return (not ctx.borrowed and not ctx.evidence.absent
+                and (ctx.selection.top >= self.settings.answer.judge_trust or ctx.defines))
+
+    def _left_to_model(self, ctx: _Context, judged: Review | None) -> bool:
+        """Below the floor with nothing trusted, the model's reading was the only way in: when
+        no rating could be read (the model is down), the question is refused."""
+        return (judged is not None and judged.unheard and not ctx.evidence.covered
+                and not self._trusted(ctx))
 
     def _review(self, ctx: _Context) -> Reviewing | None:
         """The model's ratings of the best candidates (qa.judge), when there is a model; the

@@ -91,18 +91,26 @@ def test_a_sentence_at_the_trusted_score_passes_a_gate_its_passage_fails(
 DEFINITION_Q = "What does 'neoadjuvant chemotherapy' mean?"
 
 
+def below_floor_chain(retriever: HybridRetriever, settings: Settings, verdict: str,
+                      **answer: object) -> tuple[Answerer, ScriptedChat]:
+    """A chain where no passage reaches the floor and no sentence the trusted score, with a
+    model whose every yes/no is `verdict`."""
+    strict = settings.model_copy(update={
+        "retrieval": settings.retrieval.model_copy(update={"min_score": 0.999}),
+        "answer": settings.answer.model_copy(update={"judge_trust": 2.0, **answer})})
+    answerer, llm = chain(retriever, strict, "unused")
+    assert llm is not None
+    llm.verdicts = [verdict]
+    return answerer, llm
+
+
 @pytest.mark.parametrize("verdict", ["yes", "no"])
 def test_a_definition_of_the_asked_term_passes_a_gate_its_passage_fails(
         retriever, hash_settings, verdict) -> None:
     # No passage reaches the floor and no sentence the trusted score: a short definition
     # question scores low against every passage. The sentence that defines its term is
     # evidence enough, and the model's "no" does not refuse it.
-    strict = hash_settings.model_copy(update={
-        "retrieval": hash_settings.retrieval.model_copy(update={"min_score": 0.999}),
-        "answer": hash_settings.answer.model_copy(update={"judge_trust": 2.0})})
-    answerer, llm = chain(retriever, strict, "unused")
-    assert llm is not None
-    llm.verdicts = [verdict]
+    answerer, llm = below_floor_chain(retriever, hash_settings, verdict)
     # hash vectors carry no meaning: the answer type alone orders the sentences
     answerer.selector.weights = Weights(dense=0.0, keyword=0.0, rank=0.0, max_sentences=1)
     answer = answerer.answer(DEFINITION_Q)
@@ -112,6 +120,29 @@ def test_a_definition_of_the_asked_term_passes_a_gate_its_passage_fails(
     # the same words in a question that asks something else get no such trust
     other = answerer.answer("Does neoadjuvant chemotherapy mean the same for every patient?")
     assert other.refused and other.backend in ("gate", "judge")
+
+
+@pytest.mark.parametrize("verdict", ["yes", "no"])
+def test_below_the_floor_the_models_reading_decides(retriever, hash_settings, verdict) -> None:
+    # No passage reaches the floor and no sentence the trusted score: for a question in one of
+    # judge_below_floor's languages, the model reads the best sentences, and only its "yes"
+    # answers.
+    assert "en" not in hash_settings.answer.judge_below_floor  # by default: refused outright
+    answerer, llm = below_floor_chain(retriever, hash_settings, verdict)
+    answer = answerer.answer(SURGERY_Q)
+    assert answer.refused and answer.backend == "gate" and not llm.judged
+    answerer, llm = below_floor_chain(retriever, hash_settings, verdict,
+                                      judge_below_floor=("en", "zh"))
+    answer = answerer.answer(SURGERY_Q)
+    assert llm.judged
+    if verdict == "yes":
+        assert not answer.refused and answer.citations
+    else:
+        assert answer.refused and answer.backend == "judge"
+        looked = hash_settings.answer.judge_look
+        assert (answer.refusal_reason or "").startswith(
+            prompts.JUDGED_NO_REASON("en", asked=looked, score=0).split("(")[0])
+        assert len(llm.judged) == looked  # the rest could not change the refusal: not asked
 
 
 def first_sentence_score(retriever: HybridRetriever, settings: Settings, question: str) -> float:
@@ -235,16 +266,45 @@ def test_a_chinese_source_sentence_is_shown_as_is_to_a_chinese_reader() -> None:
     assert phrased.mode == "verbatim" and phrased.text == source and llm.calls == []
 
 
-def test_out_of_scope_question_is_refused_without_calling_the_llm(retriever,
-                                                                   hash_settings) -> None:
-    answerer, llm = chain(retriever, hash_settings, "should not be used")
-    for question, lang in [("How do I remove stains from shoes?", "en"),
-                           ("驴胶和鹿胶有什么区别？", "zh")]:
+OUT_OF_SCOPE = [("How do I remove stains from shoes?", "en"), ("驴胶和鹿胶有什么区别？", "zh")]
+
+
+def _refused_out_of_scope(answerer: Answerer) -> None:
+    for question, lang in OUT_OF_SCOPE:
         answer = answerer.answer(question)
         assert answer.refused and answer.kind == "refusal", question
         assert answer.text.startswith(prompts.NOT_COVERED(lang))
         assert answer.refusal_reason and not answer.citations
-    assert llm is not None and llm.calls == []
+
+
+def test_out_of_scope_question_is_refused_on_the_models_no(retriever, hash_settings) -> None:
+    # Below the passage floor the model reads the best few sentences, one call each; its "no"
+    # refuses and nothing is written.
+    answerer, llm = chain(retriever, hash_settings, "should not be used")
+    assert llm is not None
+    llm.verdicts = ["no"]
+    _refused_out_of_scope(answerer)
+    # no answer written: the only other call renders the Chinese question in English, so the
+    # model reads English sentences against it
+    rendering = prompts.TRANSLATE.split("{")[0][:40]
+    assert [str(c[-1].content)[:40] for c in llm.calls] == [rendering]
+    assert 0 < len(llm.judged) <= len(OUT_OF_SCOPE) * hash_settings.answer.judge_look
+
+
+def test_out_of_scope_question_is_refused_when_the_model_cannot_read_it(
+        retriever, hash_settings) -> None:
+    # The model down: below the floor nothing else can let a question through.
+    answerer, _ = chain(retriever, hash_settings, fail=True)
+    _refused_out_of_scope(answerer)
+
+
+def test_out_of_scope_question_is_refused_without_a_call_when_the_floor_is_final(
+        retriever, hash_settings) -> None:
+    final = hash_settings.model_copy(update={"answer": hash_settings.answer.model_copy(
+        update={"judge_below_floor": ()})})
+    answerer, llm = chain(retriever, final, "should not be used")
+    _refused_out_of_scope(answerer)
+    assert llm is not None and llm.calls == [] and llm.judged == []
 
 
 def test_a_drug_or_concern_the_passages_never_mention_is_named_in_a_refusal(
