@@ -155,6 +155,7 @@ class Answerer:
     def _context(self, text: str, history: Sequence[Turn], lang: Lang,
                  risk: safety.Assessment) -> _Context:
         standalone = standalone_question(text, history, self.llm, lang)
+        borrowed = standalone != text  # a follow-up rewritten with the conversation's topic
         passages = tuple(self.retriever.search(standalone))
         config = self.settings.retrieval
         evidence = assess_evidence(
@@ -175,8 +176,7 @@ class Answerer:
         variants = self.retriever.query_variants(standalone)
         # (not for a question the gate turns away outright: that refusal costs no model call)
         english = self._english(focus) if lang == "zh" and (
-            evidence.covered or self._asks_below_floor(lang, standalone != text, evidence)
-        ) else None
+            evidence.covered or self._asks_below_floor(lang, borrowed, evidence)) else None
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
@@ -184,7 +184,7 @@ class Answerer:
         # first and counts as evidence (qa.select)
         selection, defines = self.selector.definition_first(
             selection, focus, look=self.settings.answer.judge_rerank)
-        return _Context(standalone, lang, focus, standalone != text, risk, passages, evidence,
+        return _Context(standalone, lang, focus, borrowed, risk, passages, evidence,
                         selection, defines)
 
     def _english(self, question: str) -> str | None:
@@ -226,11 +226,10 @@ class Answerer:
         return (not ctx.borrowed and not ctx.evidence.absent
                 and (ctx.selection.top >= self.settings.answer.judge_trust or ctx.defines))
 
-    def _left_to_model(self, ctx: _Context, judged: Review | None) -> bool:
+    def _left_to_model(self, ctx: _Context, judged: Review) -> bool:
         """Below the floor with nothing trusted, the model's reading was the only way in: when
         no rating could be read (the model is down), the question is refused."""
-        return (judged is not None and judged.unheard and not ctx.evidence.covered
-                and not self._trusted(ctx))
+        return judged.unheard and not ctx.evidence.covered and not self._trusted(ctx)
 
     def _review(self, ctx: _Context) -> Reviewing | None:
         """The model's ratings of the best candidates (qa.judge), when there is a model; the
@@ -354,20 +353,28 @@ def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
         if len(tokens) == 1:
             words.setdefault(tokens[0], word)
     # a glossary concept in the words that named it ("prostat cancer" for 前列腺癌)
-    named = {" ".join(tokens): span for span, forms in glossary.concepts(question)
-             for tokens in [next((tokenize(f) for f in forms if tokenize(f)), [])] if tokens}
+    named = {}
+    for span, forms in glossary.concepts(question):
+        tokens = next((tokens for tokens in map(tokenize, forms) if tokens), [])
+        if tokens:
+            named[" ".join(tokens)] = span
     asked = [named.get(term) or " ".join(words.get(t, t) for t in term.split())
              for term in terms]
     single = {t.casefold() for t in asked if len(t) == 1}
     if not any(CJK_CHAR.match(t) for t in single):
         return tuple(asked)
+    # the runs of such characters in the question, where the first of them stood
     marks = "".join("1" if ch.casefold() in single else "0" for ch in question)
-    spans = [question[m.start():m.end()] for m in re.finditer("1+", marks)]
-    kept = [t for t in asked if len(t) > 1]
-    at = sum(1 for t in asked[:next(i for i, t in enumerate(asked) if len(t) == 1)]
-             if len(t) > 1)  # where the first single character stood
-    kept[at:at] = [s for s in dict.fromkeys(spans) if s not in kept]
-    return tuple(kept)
+    runs = [question[m.start():m.end()] for m in re.finditer("1+", marks)]
+    words_kept = [t for t in asked if len(t) > 1]
+    out: list[str] = []
+    for t in asked:
+        if len(t) > 1:
+            out.append(t)
+        elif runs:
+            out += [r for r in dict.fromkeys(runs) if r not in words_kept]
+            runs = []
+    return tuple(out)
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:
