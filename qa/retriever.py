@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Chunk:
+class StoredChunk:
     id: str
     text: str
     meta: ChunkMeta
@@ -127,7 +127,7 @@ class HybridRetriever(BaseRetriever):
             return BM25Index(docs())
 
     def _chunks(self, view: _View, ids: Sequence[str],
-                known: dict[str, _Chunk]) -> dict[str, _Chunk]:
+                known: dict[str, StoredChunk]) -> dict[str, StoredChunk]:
         """The live chunks among ids: those the dense search returned, the rest read from
         Chroma in one call."""
         missing = [cid for cid in ids if cid not in known]
@@ -135,7 +135,7 @@ class HybridRetriever(BaseRetriever):
             page = self.store.collection.get(ids=missing, include=["documents", "metadatas"])
             for cid, text, meta in zip(page["ids"], page["documents"] or [],
                                        page["metadatas"] or [], strict=False):
-                known[cid] = _Chunk(cid, text or "", ChunkMeta.of(meta))
+                known[cid] = StoredChunk(cid, text or "", ChunkMeta.of(meta))
         return {cid: known[cid] for cid in ids
                 if cid in known and view.is_live(known[cid].meta)}
 
@@ -150,7 +150,7 @@ class HybridRetriever(BaseRetriever):
         queries = self.query_variants(question)
         scoring = [v for v in self.asked_variants(question) if v not in queries]
         dense_scores: dict[str, float] = {}
-        chunks: dict[str, _Chunk] = {}
+        chunks: dict[str, StoredChunk] = {}
         rankings: list[list[str]] = []
         weights: list[float] = []
         per_query = self.config.dense_weight / len(queries)
@@ -207,7 +207,7 @@ class HybridRetriever(BaseRetriever):
         return variants
 
     def _dense(self, view: _View, texts: list[str], scores: dict[str, float],
-               chunks: dict[str, _Chunk]) -> list[list[str]]:
+               chunks: dict[str, StoredChunk]) -> list[list[str]]:
         """One ranking per query text; all texts are embedded in one model call (a question
         embedded here is remembered for the answer step) and searched in one Chroma query."""
         embeddings = self.store.embeddings
@@ -228,33 +228,17 @@ class HybridRetriever(BaseRetriever):
             for cid, text, meta, distance in zip(ids, texts_, metas, distances, strict=False):
                 info = ChunkMeta.of(meta)
                 if view.is_live(info):
-                    chunks[cid] = _Chunk(cid, text or "", info)
+                    chunks[cid] = StoredChunk(cid, text or "", info)
                     ranking.append(cid)
                     scores[cid] = max(scores.get(cid, -1.0), 1.0 - float(distance))
             rankings.append(ranking[: self.config.fetch_k])
         return rankings
 
-    def _select(self, chunks: dict[str, _Chunk], fused: Sequence[tuple[str, float]],
+    def _select(self, chunks: dict[str, StoredChunk], fused: Sequence[tuple[str, float]],
                 dense: dict[str, float], keyword: dict[str, tuple[float, tuple[str, ...]]],
                 k: int, language: str) -> list[Passage]:
-        """Top k, with duplicates collapsed, and a chunk and its translation collapsed into one
-        hit at the better rank, shown in the question's language when the pair has it."""
-        chosen: list[tuple[_Chunk, float]] = []
-        seen_text: set[str] = set()
-        for cid, score in fused:
-            chunk = chunks[cid]
-            if chunk.text in seen_text:
-                continue
-            twin = next((i for i, (c, _) in enumerate(chosen) if c.meta.translates(chunk.meta)),
-                        None)
-            if twin is not None:
-                if chunk.meta.language == language != chosen[twin][0].meta.language:
-                    chosen[twin] = (chunk, chosen[twin][1])
-                continue
-            chosen.append((chunk, score))
-            seen_text.add(chunk.text)
-            if len(chosen) == k:
-                break
+        """Top k (see `pick`), as Passages."""
+        chosen = pick([(chunks[cid], score) for cid, score in fused], k, language)
         passages = []
         for chunk, score in chosen:
             bm25, matched = keyword.get(chunk.id, (0.0, ()))
@@ -268,3 +252,25 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         return passages
+
+
+def pick(ranked: Sequence[tuple[StoredChunk, float]], k: int, language: str,
+         ) -> list[tuple[StoredChunk, float]]:
+    """The top k of a fused ranking, duplicates collapsed, and a chunk and its translation (the
+    other half of a bilingual document) one hit at the better rank, in the question's language
+    when the document has it, wherever that half ranks: for a Chinese question the glossary's
+    English terms lift the English half above the Chinese one, which a reader should be shown
+    as written rather than translated by the model."""
+    chosen: list[tuple[StoredChunk, float]] = []
+    taken: set[str] = set()  # texts in
+    for chunk, score in ranked:
+        if chunk.text in taken or any(c.meta.translates(chunk.meta) for c, _ in chosen):
+            continue  # in already, or its translation is
+        if chunk.meta.language != language:
+            chunk = next((c for c, _ in ranked if c.meta.language == language
+                          and c.text not in taken and c.meta.translates(chunk.meta)), chunk)
+        chosen.append((chunk, score))
+        taken.add(chunk.text)
+        if len(chosen) == k:
+            break
+    return chosen

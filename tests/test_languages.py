@@ -17,18 +17,19 @@ from core.text import (
 )
 from ingest.embeddings import HashEmbeddings
 from ingest.pipeline import ingest
-from ingest.schema import SOURCE
+from ingest.schema import SOURCE, ChunkMeta
 from oncoqa.wiring import make_answerer, open_index
 from qa import glossary, prompts
 from qa.bm25 import tokenize
 from qa.languages import LanguageFront
-from qa.retriever import HybridRetriever
+from qa.retriever import HybridRetriever, StoredChunk, pick
 from tests.conftest import CORPUS
 from tests.test_triage import FEVER_ZH
 
 TRADITIONAL_Q = "化療結束後多久可以做手術?"
 SIMPLIFIED_Q = "化疗结束后多久可以做手术?"
 NEOADJUVANT = "000_61149c4b2133eace.txt"
+BILINGUAL = "001_a72f36e8a6caebd0.txt"  # an English review with its Chinese abstract
 OTHER_LANGUAGE = (
     "I can only answer questions in English or Chinese. Please ask again in English or "
     "Chinese.\n我只能回答英文或中文的问题，请用英文或中文重新提问。\n"
@@ -160,14 +161,64 @@ def test_the_front_is_transparent(hash_settings: Settings) -> None:
     assert answerer.retriever is answerer.inner.retriever
 
 
+@pytest.fixture
+def e5_retriever(tmp_path: Path, corpus: Path, e5_embeddings) -> HybridRetriever:
+    """The seed corpus indexed with the real e5 model (no LLM: no English rendering)."""
+    return _retriever(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), e5_embeddings)
+
+
 @pytest.mark.real_embedding
 @pytest.mark.slow
 def test_real_traditional_question_retrieves_the_simplified_top_document(
-        tmp_path: Path, corpus: Path, e5_embeddings) -> None:
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
-    retriever = _retriever(settings, e5_embeddings)
+        e5_retriever: HybridRetriever) -> None:
+    retriever = e5_retriever
     traditional = retriever.search(TRADITIONAL_Q)
     simplified = retriever.search(SIMPLIFIED_Q)
     assert [p.id for p in traditional] == [p.id for p in simplified]
     assert traditional[0].dense == simplified[0].dense > 0
     assert NEOADJUVANT in {p.source for p in traditional}
+
+
+def _half(cid: str, language: str, section: int, partner: int, span: tuple[float, float],
+          source: str = "review.txt") -> StoredChunk:
+    meta = ChunkMeta(source=source, title="Review", language=language, chunk_index=0, start=0,
+                     end=0, doc_sha="x", section=section, translation_section=partner,
+                     rel_start=span[0], rel_end=span[1])
+    return StoredChunk(cid, f"text of {cid}", meta)
+
+
+def test_a_bilingual_document_is_shown_in_the_readers_half_wherever_it_ranks() -> None:
+    # The English half ranks first (the glossary's English terms vote for it); its Chinese
+    # translation ranks last, beyond k: a Chinese reader gets the Chinese half at the English
+    # half's rank, an English reader the English half, and never both.
+    en1 = _half("en1", "en", 0, 1, (0.0, 0.5))
+    en2 = _half("en2", "en", 0, 1, (0.5, 1.0))
+    zh1 = _half("zh1", "zh", 1, 0, (0.0, 0.45))
+    zh2 = _half("zh2", "zh", 1, 0, (0.45, 1.0))
+    other = [_half(f"o{i}", "en", 0, -1, (0.0, 1.0), source=f"o{i}.txt") for i in range(3)]
+    ranked = [(en1, 0.9), *zip(other, (0.8, 0.7, 0.6), strict=True), (en2, 0.2),
+              (zh2, 0.1), (zh1, 0.05)]
+    zh = pick(ranked, 4, "zh")
+    assert [c.id for c, _ in zh] == ["zh1", "o0", "o1", "o2"]
+    assert [s for _, s in zh] == [0.9, 0.8, 0.7, 0.6]  # the rank the document earned
+    assert [c.id for c, _ in pick(ranked, 5, "zh")][-1] == "zh2"  # en2's turn, its partner
+    assert [c.id for c, _ in pick(ranked, 6, "en")] == ["en1", "o0", "o1", "o2", "en2"]
+    # An English reader whose question ranked the Chinese half first gets the English one.
+    flipped = [(zh1, 0.9), (en2, 0.5), (en1, 0.1), (zh2, 0.05)]
+    assert [c.id for c, _ in pick(flipped, 3, "en")] == ["en1", "en2"]
+    assert [c.id for c, _ in pick(flipped, 3, "zh")] == ["zh1", "zh2"]
+
+
+@pytest.mark.real_embedding
+@pytest.mark.slow
+def test_real_chinese_question_on_the_bilingual_review_reads_its_chinese_half(
+        e5_retriever: HybridRetriever) -> None:
+    retriever = e5_retriever
+    zh = retriever.search("肠癌转移到肝，定新辅助化疗方案前，文章说要看哪些基因的检测结果？")
+    review = [p for p in zh if p.source == BILINGUAL]
+    assert review and all(p.language == "zh" for p in review)
+    assert any("RAS/BRAF" in p.text for p in review)
+    en = retriever.search("Which gene tests guide neoadjuvant chemotherapy for colorectal "
+                          "liver metastases?")
+    assert [p.language for p in en if p.source == BILINGUAL][:1] == ["en"]
+    assert all(p.language == "en" for p in en if p.source == BILINGUAL)
