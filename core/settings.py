@@ -244,7 +244,8 @@ class AnswerSettings(BaseModel):
     )
     judge_below_floor: tuple[Literal["en", "zh"], ...] = Field(
         ("zh",), description="Questions in these languages whose passages all score below the "
-        "floor (min_score_zh, min_score), none of their names missing from them, are not "
+        "floor (min_score_zh, min_score), none of their names missing from them and none of "
+        "the gate's three passages in the question's own language, are not "
         "refused outright: the model reads the best judge_look sentences (a Chinese question "
         "with its English rendering) and answers only on a 'yes'. A Chinese question scores "
         "low against every English passage. Chinese only: on the dev split it answered the 3 "

@@ -15,7 +15,14 @@ from core.settings import Settings
 from core.text import CJK_CHAR, Lang, language_of, split_sentences
 from qa import glossary, prompts, safety
 from qa.bm25 import tokenize
-from qa.gate import Evidence, absent_names, assess_evidence, question_concepts, unnamed_term
+from qa.gate import (
+    GATE_TOP,
+    Evidence,
+    absent_names,
+    assess_evidence,
+    question_concepts,
+    unnamed_term,
+)
 from qa.judge import Judge, Review, Reviewing, reviews
 from qa.override import Neighbours
 from qa.phrase import Phrased, Phraser, failure_note
@@ -161,6 +168,7 @@ class Answerer:
         evidence = assess_evidence(
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
+            discount={"zh": self.selector.weights.same_language_zh} if lang == "zh" else None,
         )
         focus = focus_question(text, standalone, history)  # a follow-up's own ask
         # named in the reader's language; a Chinese drug name the glossary lacks is looked up
@@ -176,7 +184,8 @@ class Answerer:
         variants = self.retriever.query_variants(standalone)
         # (not for a question the gate turns away outright: that refusal costs no model call)
         english = self._english(focus) if lang == "zh" and (
-            evidence.covered or self._asks_below_floor(lang, borrowed, evidence)) else None
+            evidence.covered or self._asks_below_floor(lang, borrowed, evidence, passages)
+        ) else None
         queries = [english, focus] if english else [focus]
         terms = [t for v in [*variants, *queries[:-1]] for t in tokenize(v)]
         selection = self.selector.select(queries, terms, passages, lang, topic=standalone)
@@ -208,16 +217,20 @@ class Answerer:
         # (_review: nothing is trusted there): a Chinese question scores low against every
         # English passage (出现平台期的时候，病人应该做点什么？). Not a follow-up that borrowed
         # the conversation's names, nor a question naming what no passage mentions.
-        asked = self._asks_below_floor(ctx.lang, ctx.borrowed, ctx.evidence)
+        asked = self._asks_below_floor(ctx.lang, ctx.borrowed, ctx.evidence, ctx.passages)
         return (ctx.evidence.covered or self._trusted(ctx) or asked) and bool(
             ctx.selection.chosen) and ctx.selection.best >= floor
 
-    def _asks_below_floor(self, lang: Lang, borrowed: bool, evidence: Evidence) -> bool:
+    def _asks_below_floor(self, lang: Lang, borrowed: bool, evidence: Evidence,
+                          passages: Sequence[Passage]) -> bool:
         """Whether a question below the passage floor goes to the model's reading (by default
-        a Chinese one: across languages the dense floor turns away answerable questions)."""
+        a Chinese one: across languages the dense floor turns away answerable questions). Not
+        when passages the gate read are in the question's own language: that excuse is gone
+        (and the model says "yes" to a Chinese sentence more readily)."""
         config = self.settings.answer
         return (lang in config.judge_below_floor and self.judge is not None and config.judge
-                and not borrowed and not evidence.absent)
+                and not borrowed and not evidence.absent
+                and not any(p.language == lang for p in passages[:GATE_TOP]))
 
     def _trusted(self, ctx: _Context) -> bool:
         """A sentence scores the trusted score, or defines the asked term (not with a

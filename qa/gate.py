@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.text import CLOSERS, Lang, script_of, split_sentences
@@ -54,21 +54,28 @@ def question_concepts(question: str) -> list[list[Concept]]:
     return [own, english + leftover]
 
 
+GATE_TOP = 3  # passages whose scores the gate reads
+
+
 def assess_evidence(
     readings: Sequence[Sequence[Concept]],
     passages: Sequence[Passage],
     *,
     idf: Callable[[str], float],
     min_dense: float,
-    top: int = 3,
+    top: int = GATE_TOP,
+    discount: Mapping[str, float] | None = None,
 ) -> Evidence:
     """Covered when the best passage is semantically close enough to the question. On the gold
     sets the dense cosine separated answerable from unanswerable questions best; keyword
     coverage (idf-weighted, so "pancreatic" counts more than "cancer") missed paraphrases, so it
-    only explains a refusal: which rare question terms no top passage contains."""
+    only explains a refusal: which rare question terms no top passage contains. discount: taken
+    off the score of a passage in that language (e5 rates a Chinese question closer to Chinese
+    text than the floor, calibrated on English passages, expects)."""
     if not passages:
         return Evidence(False, 0.0, 0.0, ())
-    best_dense = max(p.dense for p in passages[:top])
+    off = discount or {}
+    best_dense = max(p.dense - off.get(p.language, 0.0) for p in passages[:top])
     found: set[str] = set()
     for passage in passages[:top]:
         found.update(passage.matched_terms)

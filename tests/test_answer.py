@@ -25,6 +25,8 @@ from tests.test_triage import FEVER_EN
 NEOADJUVANT = "000_61149c4b2133eace.txt"
 NPC = "002_d0e0c941352d6edd.txt"
 SURGERY_Q = "How many weeks after the end of neoadjuvant chemotherapy is surgery usually done?"
+SURGERY_ZH = "新辅助化疗结束后多久可以做手术？"
+BILINGUAL = "001_a72f36e8a6caebd0.txt"  # an English review with its Chinese abstract
 SURGERY_SOURCE = ("If the surgeon thinks there is a possibility of surgery, he needs to wait for "
                   "the patient's blood to return to normal after surgery, usually 3 to 4 weeks "
                   "after the end of neoadjuvant chemotherapy.")
@@ -96,7 +98,8 @@ def below_floor_chain(retriever: HybridRetriever, settings: Settings, verdict: s
     """A chain where no passage reaches the floor and no sentence the trusted score, with a
     model whose every yes/no is `verdict`."""
     strict = settings.model_copy(update={
-        "retrieval": settings.retrieval.model_copy(update={"min_score": 0.999}),
+        "retrieval": settings.retrieval.model_copy(update={"min_score": 0.999,
+                                                           "min_score_zh": 0.999}),
         "answer": settings.answer.model_copy(update={"judge_trust": 2.0, **answer})})
     answerer, llm = chain(retriever, strict, "unused")
     assert llm is not None
@@ -122,18 +125,28 @@ def test_a_definition_of_the_asked_term_passes_a_gate_its_passage_fails(
     assert other.refused and other.backend in ("gate", "judge")
 
 
+@pytest.fixture
+def english_retriever(hash_settings: Settings) -> HybridRetriever:
+    """The seed corpus without its bilingual review: every passage is in English."""
+    (hash_settings.corpus_dir / BILINGUAL).unlink()
+    embeddings = HashEmbeddings()
+    ingest(hash_settings, embeddings)
+    store, registry = open_index(hash_settings, embeddings)
+    return HybridRetriever(store=store, registry=registry, config=hash_settings.retrieval,
+                           k=hash_settings.retrieval.k)
+
+
 @pytest.mark.parametrize("verdict", ["yes", "no"])
-def test_below_the_floor_the_models_reading_decides(retriever, hash_settings, verdict) -> None:
+def test_below_the_floor_the_models_reading_decides(english_retriever, hash_settings,
+                                                    verdict) -> None:
     # No passage reaches the floor and no sentence the trusted score: for a question in one of
-    # judge_below_floor's languages, the model reads the best sentences, and only its "yes"
-    # answers.
-    assert "en" not in hash_settings.answer.judge_below_floor  # by default: refused outright
-    answerer, llm = below_floor_chain(retriever, hash_settings, verdict)
-    answer = answerer.answer(SURGERY_Q)
+    # judge_below_floor's languages whose passages are in another language (across languages
+    # e5 scores run low), the model reads the best sentences, and only its "yes" answers.
+    assert hash_settings.answer.judge_below_floor == ("zh",)
+    answerer, llm = below_floor_chain(english_retriever, hash_settings, verdict)
+    answer = answerer.answer(SURGERY_Q)  # English: refused outright
     assert answer.refused and answer.backend == "gate" and not llm.judged
-    answerer, llm = below_floor_chain(retriever, hash_settings, verdict,
-                                      judge_below_floor=("en", "zh"))
-    answer = answerer.answer(SURGERY_Q)
+    answer = answerer.answer(SURGERY_ZH)
     assert llm.judged
     if verdict == "yes":
         assert not answer.refused and answer.citations
@@ -141,8 +154,18 @@ def test_below_the_floor_the_models_reading_decides(retriever, hash_settings, ve
         assert answer.refused and answer.backend == "judge"
         looked = hash_settings.answer.judge_look
         assert (answer.refusal_reason or "").startswith(
-            prompts.JUDGED_NO_REASON("en", asked=looked, score=0).split("(")[0])
+            prompts.JUDGED_NO_REASON("zh", asked=looked, score=0).split("（")[0])
         assert len(llm.judged) == looked  # the rest could not change the refusal: not asked
+
+
+def test_below_the_floor_passages_in_the_questions_language_are_final(
+        retriever, hash_settings) -> None:
+    # With the bilingual review in the corpus its Chinese half is among the passages a Chinese
+    # question reads: below the floor there, no cross-language excuse; refused unread.
+    answerer, llm = below_floor_chain(retriever, hash_settings, "yes")
+    assert any(p.language == "zh" for p in retriever.search(SURGERY_ZH)[:3])
+    answer = answerer.answer(SURGERY_ZH)
+    assert answer.refused and answer.backend == "gate" and not llm.judged
 
 
 def first_sentence_score(retriever: HybridRetriever, settings: Settings, question: str) -> float:
@@ -277,10 +300,11 @@ def _refused_out_of_scope(answerer: Answerer) -> None:
         assert answer.refusal_reason and not answer.citations
 
 
-def test_out_of_scope_question_is_refused_on_the_models_no(retriever, hash_settings) -> None:
-    # Below the passage floor the model reads the best few sentences, one call each; its "no"
-    # refuses and nothing is written.
-    answerer, llm = chain(retriever, hash_settings, "should not be used")
+def test_out_of_scope_question_is_refused_on_the_models_no(english_retriever,
+                                                            hash_settings) -> None:
+    # Below the passage floor the model reads the best few sentences of the Chinese question's
+    # English passages, one call each; its "no" refuses and nothing is written.
+    answerer, llm = chain(english_retriever, hash_settings, "should not be used")
     assert llm is not None
     llm.verdicts = ["no"]
     _refused_out_of_scope(answerer)
@@ -292,17 +316,17 @@ def test_out_of_scope_question_is_refused_on_the_models_no(retriever, hash_setti
 
 
 def test_out_of_scope_question_is_refused_when_the_model_cannot_read_it(
-        retriever, hash_settings) -> None:
+        english_retriever, hash_settings) -> None:
     # The model down: below the floor nothing else can let a question through.
-    answerer, _ = chain(retriever, hash_settings, fail=True)
+    answerer, _ = chain(english_retriever, hash_settings, fail=True)
     _refused_out_of_scope(answerer)
 
 
 def test_out_of_scope_question_is_refused_without_a_call_when_the_floor_is_final(
-        retriever, hash_settings) -> None:
+        english_retriever, hash_settings) -> None:
     final = hash_settings.model_copy(update={"answer": hash_settings.answer.model_copy(
         update={"judge_below_floor": ()})})
-    answerer, llm = chain(retriever, final, "should not be used")
+    answerer, llm = chain(english_retriever, final, "should not be used")
     _refused_out_of_scope(answerer)
     assert llm is not None and llm.calls == [] and llm.judged == []
 

@@ -9,9 +9,10 @@ from qa.gate import assess_evidence, question_concepts
 from qa.types import Passage
 
 
-def passage(text: str, dense: float, matched: tuple[str, ...] = (), n: int = 0) -> Passage:
+def passage(text: str, dense: float, matched: tuple[str, ...] = (), n: int = 0,
+            language: str = "en") -> Passage:
     return Passage(id=f"p{n}", source="doc.txt", title="Doc", text=text, start=0, end=len(text),
-                   language="en", score=1.0, dense=dense, matched_terms=matched)
+                   language=language, score=1.0, dense=dense, matched_terms=matched)
 
 
 def flat_idf(term: str) -> float:
@@ -27,6 +28,18 @@ def test_gate_follows_the_best_dense_score_and_explains_refusals() -> None:
     assert not refused.covered and refused.best_dense == 0.80
     assert refused.missing == ("pancreat",)  # what the documents lack
     assert not assess_evidence(readings, [], idf=flat_idf, min_dense=0.0).covered
+
+
+def test_a_discount_lowers_only_the_passages_in_its_language() -> None:
+    readings = question_concepts("化疗后多久可以手术？")
+    chinese = passage("化疗结束后三到四周可以手术。", 0.90, language="zh")
+    english = passage("Surgery follows 3 to 4 weeks after chemotherapy.", 0.86, n=1)
+    assert assess_evidence(readings, [chinese, english], idf=flat_idf, min_dense=0.87).covered
+    discounted = assess_evidence(readings, [chinese, english], idf=flat_idf, min_dense=0.87,
+                                 discount={"zh": 0.05})
+    assert not discounted.covered and discounted.best_dense == 0.86  # the English one's score
+    assert assess_evidence(readings, [english], idf=flat_idf, min_dense=0.86,
+                           discount={"zh": 0.05}).covered
 
 
 def test_glossary_concepts_need_all_their_words() -> None:

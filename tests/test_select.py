@@ -328,3 +328,27 @@ def test_a_definition_comes_first_for_a_definition_question(question: str, first
     selector.weights = Weights(dense=0.0, keyword=0.0, rank=0.01)
     passages = [_passage(CAUSES, 1), _passage(METASTASIS, 2)]
     assert selector.select([question], [], passages, "en").chosen[0].text == first
+
+
+def test_a_chinese_sentence_for_a_chinese_question_is_scored_on_the_cross_language_scale(
+        ) -> None:
+    # e5 rates Chinese text closer to a Chinese question than the English text the thresholds
+    # were calibrated on: the measured gap comes off a Chinese sentence's score (only there).
+    zh = "新辅助化疗结束后，通常需要等待三到四周才能手术。"
+    en = "Surgery usually follows three to four weeks after neoadjuvant chemotherapy ends."
+    passages = [_passage(f"{en} {zh}")]
+
+    def dense(selector: SentenceSelector, question: str) -> dict[str, float]:
+        selection = selector.select([question], [], passages, "zh" if "？" in question else "en")
+        return {c.language or "": c.dense for c in selection.ranked}
+
+    plain = SentenceSelector(HashEmbeddings(), idf=lambda: (lambda term: 1.0),
+                             weights=Weights(same_language_zh=0.0))
+    gap = Weights().same_language_zh
+    assert gap > 0
+    asked = "化疗后多久可以手术？"
+    raw, calibrated = dense(plain, asked), dense(_selector(), asked)
+    assert calibrated["zh"] == pytest.approx(raw["zh"] - gap, abs=1e-3)
+    assert calibrated["en"] == raw["en"]
+    question = "How long after chemotherapy is surgery?"  # an English reader: nothing comes off
+    assert dense(_selector(), question) == dense(plain, question)
