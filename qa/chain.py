@@ -375,7 +375,7 @@ def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
              for term in terms]
     single = {t.casefold() for t in asked if len(t) == 1}
     if not any(CJK_CHAR.match(t) for t in single):
-        return tuple(asked)
+        return _outermost(asked)
     # the runs of such characters in the question, where the first of them stood
     marks = "".join("1" if ch.casefold() in single else "0" for ch in question)
     runs = [question[m.start():m.end()] for m in re.finditer("1+", marks)]
@@ -387,7 +387,13 @@ def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
         elif runs:
             out += [r for r in dict.fromkeys(runs) if r not in words_kept]
             runs = []
-    return tuple(out)
+    return _outermost(out)
+
+
+def _outermost(terms: Sequence[str]) -> tuple[str, ...]:
+    """The terms not inside another one: the index keeps a Chinese word and its overlapping
+    pairs of characters (继发性, 继发, 发性), a reader needs the word once."""
+    return tuple(t for t in terms if not any(t != u and t in u for u in terms))
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:

@@ -416,3 +416,6 @@ def test_a_refusal_names_what_is_missing_in_the_readers_words() -> None:
     assert _as_asked(("孩子", "o", "型"), "孩子有O型腿，怎么矫正？") == ("孩子", "O型")
     cancer = " ".join(tokenize("prostate cancer"))
     assert _as_asked((cancer,), "前列腺癌手术以后怎么办？") == ("前列腺癌",)
+    # a word and the overlapping pairs of characters the index also keeps: the word once
+    pieces = ("继发", "发性", "继发性")
+    assert _as_asked(pieces, "继发性肝癌和原发性肝癌有什么区别？") == ("继发性",)
