@@ -392,8 +392,11 @@ def _as_asked(terms: Sequence[str], question: str) -> tuple[str, ...]:
 
 def _outermost(terms: Sequence[str]) -> tuple[str, ...]:
     """The terms not inside another one: the index keeps a Chinese word and its overlapping
-    pairs of characters (继发性, 继发, 发性), a reader needs the word once."""
-    return tuple(t for t in terms if not any(t != u and t in u for u in terms))
+    pairs of characters (继发性, 继发, 发性), a reader needs the word once (other terms only as
+    whole words: "hair" stays beside "chair")."""
+    def inside(t: str, u: str) -> bool:
+        return t != u and (t in u if CJK_CHAR.match(t) else f" {t} " in f" {u} ")
+    return tuple(t for t in terms if not any(inside(t, u) for u in terms))
 
 
 def _urgent_only(base: Answer, timings: Timings, backend: str) -> Answer:

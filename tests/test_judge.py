@@ -419,3 +419,4 @@ def test_a_refusal_names_what_is_missing_in_the_readers_words() -> None:
     # a word and the overlapping pairs of characters the index also keeps: the word once
     pieces = ("继发", "发性", "继发性")
     assert _as_asked(pieces, "继发性肝癌和原发性肝癌有什么区别？") == ("继发性",)
+    assert _as_asked(("hair", "chair"), "Can a hair dryer go on a chair?") == ("hair", "chair")
