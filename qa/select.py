@@ -154,7 +154,8 @@ class SentenceSelector:
         ranked = []
         for (n, start, end, text), vector in zip(pieces, vectors, strict=True):
             dense = max(_cosine(q, vector) for q in vectors_q)
-            if lang == "zh" and script_of(text) == "zh":
+            written = script_of(text)
+            if lang == "zh" and written == "zh":
                 dense -= w.same_language_zh
             tokens = set(tokenize(text))
             keyword = sum(v for t, v in wanted.items() if t in tokens) / total
@@ -171,7 +172,7 @@ class SentenceSelector:
             score = (w.dense * dense + w.keyword * keyword + w.fits * fits
                      - w.rank * (n - 1) - w.penalty * len(flags)
                      - w.narrower * narrower)
-            ranked.append(Candidate(text, n, start, end, script_of(text), round(dense, 4),
+            ranked.append(Candidate(text, n, start, end, written, round(dense, 4),
                                     round(keyword, 4), fits, flags, round(score, 5),
                                     lead, lead_at, other[n]))
         # Headings, teasers, fragments and references are never the answer while a prose
