@@ -168,7 +168,10 @@ class Answerer:
         evidence = assess_evidence(
             question_concepts(standalone), passages, idf=self.retriever.view().bm25.idf,
             min_dense=config.min_score_zh if lang == "zh" else config.min_score,
-            discount={"zh": self.selector.weights.same_language_zh} if lang == "zh" else None,
+            # Chinese text on the scale of English text (qa.select.Weights): lower for a
+            # Chinese question, higher for an English one (a document only in Chinese)
+            discount={"zh": self.selector.weights.same_language_zh if lang == "zh"
+                      else -self.selector.weights.english_zh},
         )
         focus = focus_question(text, standalone, history)  # a follow-up's own ask
         # named in the reader's language; a Chinese drug name the glossary lacks is looked up

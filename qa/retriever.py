@@ -23,10 +23,18 @@ from qa import glossary
 from qa.bm25 import BM25Builder, BM25Index, tokenize
 from qa.fusion import rrf
 from qa.gate import asked_part
+from qa.select import ENGLISH_ZH_GAP
 from qa.types import Passage
 
 Translator = Callable[[str], str | None]
 log = logging.getLogger(__name__)
+
+
+# Added to a chunk's similarity to a query text before ranking, by the query text's script and
+# the chunk's language: e5 rates a Chinese text lower for an English query than the same text in
+# English (qa.select.ENGLISH_ZH_GAP). Only for text that is in no other language (a bilingual
+# document is in the ranking through its English half). The scores the gate reads stay raw.
+LANGUAGE_SHIFT: dict[str, dict[str, float]] = {"en": {"zh": ENGLISH_ZH_GAP}}
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,7 @@ class HybridRetriever(BaseRetriever):
             rankings.append(ranking)
             weights.append(per_query)
         terms = tokenize(" ".join(queries))
+        language = script_of(question) or "en"
         if self.config.glossary:  # synonyms too: "chemo" should find "chemotherapy"
             terms += [t for _, forms in glossary.concepts(question) for f in forms
                       for t in tokenize(f)]
@@ -166,11 +175,32 @@ class HybridRetriever(BaseRetriever):
         rankings.append([doc_id for doc_id, _, _ in keyword_hits])
         weights.append(self.config.bm25_weight)
         keyword = {doc_id: (score, matched) for doc_id, score, matched in keyword_hits}
+        if self.config.glossary and language == "en":
+            other = self._other_language_hits(view, question, chunks)
+            rankings.append([doc_id for doc_id, _, _ in other])
+            weights.append(self.config.bm25_weight)
+            keyword.update((doc_id, (score, matched)) for doc_id, score, matched in other
+                           if doc_id not in keyword)
         fused = rrf(rankings, weights, k=self.config.rrf_k)
         chunks = self._chunks(view, [cid for cid, _ in fused], chunks)
         fused = [(cid, score) for cid, score in fused if cid in chunks]
-        return self._select(chunks, fused, dense_scores, keyword, k,
-                            script_of(question) or "en")
+        return self._select(chunks, fused, dense_scores, keyword, k, language)
+
+    def _other_language_hits(self, view: _View, question: str, chunks: dict[str, StoredChunk],
+                             ) -> list[tuple[str, float, tuple[str, ...]]]:
+        """Keyword hits, by the glossary's Chinese words for what an English question names
+        ("skin": 皮肤; not its generic words, "when": 什么时候), on text that is only in
+        Chinese: the English terms cannot find it. A bilingual document is found through its
+        English half."""
+        terms = [t for entry in glossary.entries(question) if not glossary.is_generic(entry)
+                 for f in glossary.chinese_forms(entry) for t in tokenize(f)]
+        if not terms:
+            return []
+        hits = view.bm25.search(terms, self.config.fetch_k)
+        live = self._chunks(view, [doc_id for doc_id, _, _ in hits], chunks)
+        return [(doc_id, score, matched) for doc_id, score, matched in hits
+                if doc_id in live and live[doc_id].meta.language != "en"
+                and live[doc_id].meta.translation_section < 0]
 
     def query_variants(self, question: str) -> list[str]:
         """The question itself (Traditional Chinese in Simplified), plus English renderings when
@@ -221,17 +251,22 @@ class HybridRetriever(BaseRetriever):
             include=["documents", "metadatas", "distances"],
         )
         rankings = []
-        for ids, texts_, metas, distances in zip(result["ids"], result["documents"],
-                                                 result["metadatas"], result["distances"],
-                                                 strict=True):
-            ranking = []
+        for query, ids, texts_, metas, distances in zip(texts, result["ids"], result["documents"],
+                                                        result["metadatas"], result["distances"],
+                                                        strict=True):
+            shift = LANGUAGE_SHIFT.get(script_of(query) or "en", {})
+            ranked = []
             for cid, text, meta, distance in zip(ids, texts_, metas, distances, strict=False):
                 info = ChunkMeta.of(meta)
                 if view.is_live(info):
                     chunks[cid] = StoredChunk(cid, text or "", info)
-                    ranking.append(cid)
-                    scores[cid] = max(scores.get(cid, -1.0), 1.0 - float(distance))
-            rankings.append(ranking[: self.config.fetch_k])
+                    similarity = 1.0 - float(distance)
+                    # (a bilingual document is in the ranking through its half in English)
+                    lift = shift.get(info.language, 0.0) if info.translation_section < 0 else 0.0
+                    ranked.append((similarity + lift, cid))
+                    scores[cid] = max(scores.get(cid, -1.0), similarity)
+            ranked.sort(key=lambda sc: -sc[0])  # stable: equal scores keep Chroma's order
+            rankings.append([cid for _, cid in ranked[: self.config.fetch_k]])
         return rankings
 
     def _select(self, chunks: dict[str, StoredChunk], fused: Sequence[tuple[str, float]],

@@ -222,3 +222,50 @@ def test_real_chinese_question_on_the_bilingual_review_reads_its_chinese_half(
                           "liver metastases?")
     assert [p.language for p in en if p.source == BILINGUAL][:1] == ["en"]
     assert all(p.language == "en" for p in en if p.source == BILINGUAL)
+
+
+SKIN_ZH = (
+    "放疗期间的皮肤护理\n\n"
+    "大多数患者在放疗开始后两到三周出现皮肤发红、干燥和瘙痒。皮肤反应通常在放疗结束后一到两周最重。\n\n"
+    "照射区域的皮肤应使用温水轻轻清洗。可以使用医生推荐的无香料保湿霜，但在每次放疗前四小时内不要涂抹。"
+    "不要在照射区域使用热水袋或冰袋。\n"
+)
+
+
+@pytest.fixture
+def chinese_only_retriever(tmp_path: Path, corpus: Path, e5_embeddings) -> HybridRetriever:
+    """The seed corpus and one document written only in Chinese, with the real e5 model."""
+    with_zh = tmp_path / "with_zh"
+    shutil.copytree(corpus, with_zh)
+    (with_zh / "skin_zh.txt").write_text(SKIN_ZH, encoding="utf-8")
+    return _retriever(Settings(data_dir=tmp_path / "with_zh_data", corpus_dir=with_zh),
+                      e5_embeddings)
+
+
+@pytest.mark.real_embedding
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [
+    "放疗期间皮肤可以用热水袋吗？",  # the English renderings ranked it below every English chunk
+    "Can I put moisturiser on my skin before radiotherapy?",  # no English term can match it
+    "When does skin get red during radiotherapy?",
+])
+def test_real_a_document_only_in_chinese_is_found_in_either_language(
+        chinese_only_retriever: HybridRetriever, question: str) -> None:
+    found = chinese_only_retriever.search(question)
+    assert found[0].source == "skin_zh.txt", [p.source for p in found]
+
+
+def test_an_english_question_reaches_chinese_only_text_through_the_glossary(
+        hash_settings: Settings, tmp_path: Path) -> None:
+    # Hash vectors know no language: the keyword side alone must find it for English words.
+    corpus = tmp_path / "with_zh"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "skin_zh.txt").write_text(SKIN_ZH, encoding="utf-8")
+    settings = hash_settings.model_copy(update={"data_dir": tmp_path / "with_zh_data",
+                                                "corpus_dir": corpus})
+    retriever = _retriever(settings, HashEmbeddings())
+    question = "Can I use a moisturiser on my skin during radiotherapy?"
+    assert "skin_zh.txt" in {p.source for p in retriever.search(question)[:3]}
+    off = retriever.model_copy(update={"config": settings.retrieval.model_copy(
+        update={"glossary": False})})
+    assert "skin_zh.txt" not in {p.source for p in off.search(question)}
