@@ -230,13 +230,40 @@ def units(text: str) -> set[str]:
 
 def _unit_mismatch(text: str, source: str) -> bool:
     """Different units, except a multiple the other side says in a word: "more than doubled"
-    is 增加一倍以上 (一倍, "one times")."""
+    is 增加一倍以上 (一倍, "one times"), and a percentage the other side says as a ratio."""
     mine, theirs = units(text), units(source)
+    if "percent" in mine ^ theirs and (
+            _ratio_matches_percent(text, source) if "percent" in mine
+            else _ratio_matches_percent(source, text)):
+        mine, theirs = mine - {"percent"}, theirs - {"percent"}
     if "times" in mine ^ theirs:
         other = source if "times" in mine else text
         if _MULTIPLE.search(other):
             mine, theirs = mine - {"times"}, theirs - {"times"}
     return mine != theirs
+
+
+def _ratio_matches_percent(with_percent: str, other: str) -> bool:
+    """A percentage on one side is a ratio on the other: "one in ten" is 10%, 十分之一 is 10%."""
+    percents = {float(v) for v, percent in quantities(with_percent, strict=False) if percent}
+    return any(abs(p - r) < 0.5 for p in percents for r in _ratios(other))
+
+
+def _ratios(text: str) -> list[float]:
+    """Ratios as percentages: "1 in 10", "one out of every three", 三分之一."""
+    out = []
+    for m in _RATIO.finditer(text):
+        part, whole = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        values = [quantities(x, strict=False) for x in (part, whole)]
+        if all(values) and float(values[1][0][0]) > 0:
+            out.append(100 * float(values[0][0][0]) / float(values[1][0][0]))
+    return out
+
+
+_RATIO = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:in|out\s+of)\s+(?:every\s+)?"
+    r"(\d+|two|three|four|five|six|seven|eight|nine|ten|twenty)\b|"
+    r"(\d+|[二两三四五六七八九十]+)分之(\d+|[一二两三四五六七八九十]+)", re.IGNORECASE)
 
 
 _MULTIPLE = re.compile(r"\b(?:doubl\w*|twice|tripl\w*|quadrupl\w*|\w+fold)\b|翻番|翻一番",

@@ -157,6 +157,26 @@ def test_units_and_names_cross_languages() -> None:
     assert names("bevacizumab is used") == names("使用贝伐珠单抗")
 
 
+THYROID = "Thyroid problems occur in roughly one in ten patients and often need hormone tablets."
+
+
+@pytest.mark.parametrize(("rewrite", "source", "target", "reason"), [
+    ("甲状腺问题发生在大约10%的患者中，通常需要服用激素片。", THYROID, "zh", "ok"),  # one in ten
+    ("甲状腺问题发生在大约十分之一的患者中，通常需要服用激素片。", THYROID, "zh", "ok"),
+    ("About one in ten patients have thyroid problems.", "大约10%的患者出现甲状腺问题。", "en",
+     "ok"),
+    # a different share is still a different number, and a ratio is not any percentage
+    ("甲状腺问题发生在大约20%的患者中，通常需要服用激素片。", THYROID, "zh", "numbers"),
+    ("About one in three patients have thyroid problems.", "大约10%的患者出现甲状腺问题。", "en",
+     "numbers"),
+    ("About 10% of patients need 10 hormone tablets.", "About 10 patients need hormone tablets.",
+     "en", "units"),
+])
+def test_a_percentage_said_as_a_ratio_is_the_same_number(rewrite: str, source: str, target: str,
+                                                         reason: str) -> None:
+    assert verify(rewrite, source, target).reason == reason
+
+
 NPC_DRUGS = ("Targeted drugs such as cetuximab and nimotuzumab can target specific molecular "
              "targets on tumor cells.")
 
