@@ -27,7 +27,9 @@ Similarity = Callable[[str, str], float]
 #    (hidden / occult, 隐藏 / 隐匿).
 # 6: glossary forms 反应评估/反应评价 = response evaluation, 骨与软组织肉瘤 = bone and soft
 #    tissue sarcoma (its own row, so 骨肉瘤 "osteosarcoma" is no longer the model's guess).
-REVISION = 6
+# 7: a percentage said as a ratio is the same number ("one in ten" = 10%); glossary forms
+#    保湿霜/润肤霜 = moisturiser.
+REVISION = 7
 
 # Negation cues, compared as "has any" between source and rewrite. Lexical negatives count on
 # both sides ("insufficient" / 不足, "invisible" / 无法看到, "failure to" / 未能), so a faithful
