@@ -59,7 +59,8 @@ class _View:
 
 class HybridRetriever(BaseRetriever):
     """Dense + keyword retrieval over the committed index; Chinese questions are also searched
-    through English glossary terms (and optionally an LLM translation).
+    through English glossary terms (and optionally an LLM translation), English questions
+    through the glossary's Chinese words on text written only in Chinese.
 
     The keyword index is read from `keyword_dir` (written there by ingest); a missing or stale
     one is rebuilt from the chunks, once, and saved for the next process. Without a
