@@ -62,9 +62,8 @@ class Weights:
     # calibrated on Chinese questions against English sentences, so it is taken off (and off a
     # Chinese passage's score at the evidence gate, qa.chain).
     same_language_zh: float = 0.055
-    # and an English question rates a Chinese sentence lower than its English twin (median
-    # 0.060 over the review's chunk pairs with the dev English questions): added back for an
-    # English reader of a document that is only in Chinese (and at the gate and in retrieval)
+    # added back to a Chinese sentence for an English reader (a document only in Chinese; the
+    # gate and retrieval use the same gap)
     english_zh: float = ENGLISH_ZH_GAP
 
 

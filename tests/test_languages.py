@@ -232,14 +232,16 @@ SKIN_ZH = (
 )
 
 
-@pytest.fixture
-def chinese_only_retriever(tmp_path: Path, corpus: Path, e5_embeddings) -> HybridRetriever:
-    """The seed corpus and one document written only in Chinese, with the real e5 model."""
-    with_zh = tmp_path / "with_zh"
-    shutil.copytree(corpus, with_zh)
+@pytest.fixture(scope="module")
+def chinese_only_retriever(tmp_path_factory: pytest.TempPathFactory,
+                           e5_embeddings) -> HybridRetriever:
+    """The seed corpus and one document written only in Chinese, with the real e5 model
+    (indexed once for the questions that read it)."""
+    root = tmp_path_factory.mktemp("chinese_only")
+    with_zh = root / "corpus"
+    shutil.copytree(CORPUS, with_zh)
     (with_zh / "skin_zh.txt").write_text(SKIN_ZH, encoding="utf-8")
-    return _retriever(Settings(data_dir=tmp_path / "with_zh_data", corpus_dir=with_zh),
-                      e5_embeddings)
+    return _retriever(Settings(data_dir=root / "data", corpus_dir=with_zh), e5_embeddings)
 
 
 @pytest.mark.real_embedding
